@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * core.c - argument checking and dispatch through struct readyq_ops
+ *
+ * Every exported entry point lives here.  It checks its arguments (NULL
+ * handles and buffers, max == 0, unknown enum values: -EINVAL with no
+ * state change), refuses registers after readyq_shutdown() and calls the
+ * backend.  Backends therefore see only valid input.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RQ_DEFAULT_THROUGHPUT 32
+#define RQ_MAX_CAPACITY_HINT ((size_t)1 << 32)
+#define RQ_MAX_CONCURRENCY_HINT 65536u
+
+static const char *const rq_backend_names[] = {
+	[READYQ_BACKEND_LOCKED] = "locked",
+	[READYQ_BACKEND_LOCKFREE] = "lockfree",
+	[READYQ_BACKEND_ADAPTIVE] = "adaptive",
+};
+
+static const struct readyq_ops *const rq_backends[] = {
+	[READYQ_BACKEND_LOCKED] = &rq_locked_ops,
+	[READYQ_BACKEND_LOCKFREE] = NULL,
+	[READYQ_BACKEND_ADAPTIVE] = NULL,
+};
+
+/**
+ * readyq_config_init() - fill a configuration with the defaults
+ * @cfg: the configuration to fill
+ *
+ * The defaults are the adaptive backend, throughput 32, concurrency hint
+ * "online CPUs", a small capacity and the default adaptive thresholds.
+ *
+ * Context: any.
+ */
+READYQ_EXPORT void readyq_config_init(struct readyq_config *cfg)
+{
+	if (!cfg)
+		return;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->backend = READYQ_BACKEND_ADAPTIVE;
+}
+
+/**
+ * readyq_config_size() - the size of struct readyq_config in this library
+ *
+ * Return: sizeof(struct readyq_config) as the library was built.
+ */
+READYQ_EXPORT size_t readyq_config_size(void)
+{
+	return sizeof(struct readyq_config);
+}
+
+/**
+ * readyq_stats_size() - the size of struct readyq_stats in this library
+ *
+ * Return: sizeof(struct readyq_stats) as the library was built.
+ */
+READYQ_EXPORT size_t readyq_stats_size(void)
+{
+	return sizeof(struct readyq_stats);
+}
+
+/**
+ * readyq_version() - the library's version
+ *
+ * Return: (major << 16) | (minor << 8) | patch, comparable with
+ * READYQ_VERSION_HEX.
+ */
+READYQ_EXPORT unsigned int readyq_version(void)
+{
+	return READYQ_VERSION_HEX;
+}
+
+/**
+ * readyq_backend_name() - the name of a backend
+ * @b: the backend
+ *
+ * Return: "locked", "lockfree" or "adaptive"; NULL for an unknown value.
+ */
+READYQ_EXPORT const char *readyq_backend_name(enum readyq_backend b)
+{
+	if ((unsigned int)b >= sizeof(rq_backend_names) /
+				       sizeof(rq_backend_names[0]))
+		return NULL;
+	return rq_backend_names[b];
+}
+
+static int rq_check_config(const struct readyq_config *cfg)
+{
+	if ((unsigned int)cfg->backend > READYQ_BACKEND_ADAPTIVE)
+		return -EINVAL;
+	if (cfg->capacity_hint > RQ_MAX_CAPACITY_HINT)
+		return -EINVAL;
+	if (cfg->concurrency_hint > RQ_MAX_CONCURRENCY_HINT)
+		return -EINVAL;
+	if (cfg->adaptive_up_permille > 1000 ||
+	    cfg->adaptive_down_permille > 1000)
+		return -EINVAL;
+	if (cfg->adaptive_up_permille && cfg->adaptive_down_permille &&
+	    cfg->adaptive_down_permille >= cfg->adaptive_up_permille)
+		return -EINVAL;
+	if (cfg->flags)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * readyq_create() - make a ready queue
+ * @cfg: the configuration (from readyq_config_init()), or NULL for the
+ *	defaults
+ * @qp: where to store the new queue
+ *
+ * Context: any.  Allocates memory.
+ * Return: 0; -EINVAL for a NULL @qp or an impossible configuration;
+ * -ENOTSUP for a backend this build does not provide; -ENOMEM.
+ */
+READYQ_EXPORT int readyq_create(const struct readyq_config *cfg,
+				struct readyq **qp)
+{
+	struct readyq_config defaults;
+	const struct readyq_ops *ops;
+	struct readyq *q;
+	long ncpu;
+	int rc;
+
+	if (!qp)
+		return -EINVAL;
+	if (!cfg) {
+		readyq_config_init(&defaults);
+		cfg = &defaults;
+	}
+	rc = rq_check_config(cfg);
+	if (rc)
+		return rc;
+	ops = rq_backends[cfg->backend];
+	if (!ops)
+		return -ENOTSUP;
+
+	q = rq_calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->ops = ops;
+	q->backend = cfg->backend;
+	q->throughput = cfg->throughput ? cfg->throughput :
+					  RQ_DEFAULT_THROUGHPUT;
+	rq_waitq_init(&q->wq);
+	if (!cfg->concurrency_hint) {
+		defaults = *cfg;
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		defaults.concurrency_hint = ncpu > 0 ? (uint32_t)ncpu : 1;
+		cfg = &defaults;
+	}
+	rc = ops->create(cfg, &q->wq, &q->be);
+	if (rc)
+		goto out_free;
+	*qp = q;
+	return 0;
+
+out_free:
+	rq_free(q);
+	return rc;
+}
+
+/**
+ * readyq_destroy() - free a queue and everything in it
+ * @q: the queue, or NULL
+ *
+ * Indices may still be queued, running or suspended; they are forgotten.
+ *
+ * Context: no other thread may use @q during or after the call.
+ */
+READYQ_EXPORT void readyq_destroy(struct readyq *q)
+{
+	if (!q)
+		return;
+	q->ops->destroy(q->be);
+	rq_free(q);
+}
+
+/**
+ * readyq_register() - announce that a mailbox has work
+ * @q: the queue
+ * @idx: the mailbox
+ *
+ * IDLE (or a newer generation): QUEUED at the tail, one sleeper woken.
+ * QUEUED: nothing.  RUNNING: NOTIFIED, queued again when the turn ends.
+ * SUSPENDED or DELAYED: remembered, queued when resumed.
+ *
+ * Context: any thread; lock-free on the lock-free backend.
+ * Return: 1 if @idx was queued, 0 if it was already queued, running,
+ * suspended or delayed; -ESTALE for an older generation or a retired one;
+ * -ESHUTDOWN after readyq_shutdown(); -EINVAL for a NULL @q; -ENOMEM.
+ */
+READYQ_EXPORT int readyq_register(struct readyq *q, struct readyq_index idx)
+{
+	if (rq_unlikely(!q))
+		return -EINVAL;
+	if (rq_unlikely(atomic_load_explicit(&q->wq.shutdown,
+					     memory_order_relaxed)))
+		return -ESHUTDOWN;
+	return q->ops->reg(q->be, idx);
+}
+
+/**
+ * readyq_unregister() - cancel whatever is scheduled for a mailbox
+ * @q: the queue
+ * @idx: the mailbox
+ *
+ * QUEUED, DELAYED or SUSPENDED become IDLE; on RUNNING the NOTIFIED mark
+ * is cleared (the turn's end will not queue it again unless asked to).
+ *
+ * Context: any thread.
+ * Return: 1 if something was cancelled, 0 if not; -ESTALE when @idx is not
+ * the slot's current generation or is retired; -EINVAL for a NULL @q.
+ */
+READYQ_EXPORT int readyq_unregister(struct readyq *q, struct readyq_index idx)
+{
+	if (rq_unlikely(!q))
+		return -EINVAL;
+	return q->ops->unreg(q->be, idx);
+}
+
+/**
+ * readyq_drain() - take a batch of ready mailboxes
+ * @q: the queue
+ * @out: where to store the indices
+ * @max: room in @out
+ *
+ * Moves due deadlines to the queue first, then takes up to @max QUEUED
+ * indices in FIFO order and makes them RUNNING.  The caller owns each
+ * returned index until it calls readyq_complete() for it.
+ *
+ * Context: any thread.  Works after readyq_shutdown().
+ * Return: how many indices were stored (0 if none); -EINVAL for a NULL @q
+ * or @out or a zero @max.
+ */
+READYQ_EXPORT ssize_t readyq_drain(struct readyq *q, struct readyq_index *out,
+				   size_t max)
+{
+	if (rq_unlikely(!q || !out || !max))
+		return -EINVAL;
+	if (max > SSIZE_MAX)
+		max = SSIZE_MAX;
+	return q->ops->drain(q->be, out, max);
+}
+
+static int rq_check_result(const struct readyq_result *res)
+{
+	switch (res->outcome) {
+	case READYQ_COMPLETED:
+	case READYQ_YIELDED:
+	case READYQ_FAILED:
+	case READYQ_STOPPED:
+		return 0;
+	case READYQ_SUSPENDED:
+		if ((unsigned int)res->reason > READYQ_SUSPEND_USER)
+			return -EINVAL;
+		if ((unsigned int)res->resume_on > READYQ_RESUME_CAPACITY)
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/**
+ * readyq_complete() - report how a turn ended
+ * @q: the queue
+ * @idx: the mailbox whose turn ended
+ * @res: the outcome, from a readyq_result_*() constructor
+ *
+ * COMPLETED with ready_hint or YIELDED: QUEUED at the tail.  COMPLETED
+ * without ready_hint, or FAILED without retry: IDLE, unless the mailbox was
+ * registered during the turn, then QUEUED.  SUSPENDED: until its resume
+ * condition.  FAILED with a retry delay: DELAYED, then QUEUED.  STOPPED:
+ * RETIRED; every later call with this generation gets -ESTALE.
+ *
+ * On an index that is not RUNNING the result is applied to its current
+ * state the way the seed did: ready/yield act as readyq_register(),
+ * idle/suspend/fail as readyq_unregister(), stop as unregister and
+ * retire.
+ *
+ * Context: any thread.
+ * Return: 0; -ESTALE when @idx is not the slot's current generation or is
+ * retired; -EINVAL for NULL arguments or unknown enum values; -ENOMEM (the
+ * turn is still running: call again).
+ */
+READYQ_EXPORT int readyq_complete(struct readyq *q, struct readyq_index idx,
+				  const struct readyq_result *res)
+{
+	int rc;
+
+	if (rq_unlikely(!q || !res))
+		return -EINVAL;
+	rc = rq_check_result(res);
+	if (rq_unlikely(rc))
+		return rc;
+	return q->ops->complete(q->be, idx, res);
+}
+
+/**
+ * readyq_resume() - end a suspension or a retry delay now
+ * @q: the queue
+ * @idx: the mailbox
+ *
+ * A SUSPENDED (on any condition) or DELAYED index becomes QUEUED at the
+ * tail; its turn finds out whether there is work.
+ *
+ * Context: any thread.
+ * Return: 1 if @idx was resumed, else 0; -ESTALE for a generation other
+ * than the current one or a retired one; -EINVAL for a NULL @q.
+ */
+READYQ_EXPORT int readyq_resume(struct readyq *q, struct readyq_index idx)
+{
+	if (rq_unlikely(!q))
+		return -EINVAL;
+	return q->ops->resume(q->be, idx);
+}
+
+/**
+ * readyq_resume_signal() - resume every mailbox suspended on a key
+ * @q: the queue
+ * @key: the signal key given to readyq_result_suspended()
+ *
+ * Context: any thread.
+ * Return: how many indices became QUEUED (clamped to INT_MAX); -EINVAL for
+ * a NULL @q.
+ */
+READYQ_EXPORT int readyq_resume_signal(struct readyq *q, uint64_t key)
+{
+	if (rq_unlikely(!q))
+		return -EINVAL;
+	return q->ops->resume_signal(q->be, key);
+}
+
+/**
+ * readyq_poll_signal() - is there work, without blocking
+ * @q: the queue
+ *
+ * Context: any thread.
+ * Return: 1 if an index is QUEUED or a deadline is due, else 0;
+ * -ESHUTDOWN after readyq_shutdown(); -EINVAL for a NULL @q.
+ */
+READYQ_EXPORT int readyq_poll_signal(struct readyq *q)
+{
+	if (rq_unlikely(!q))
+		return -EINVAL;
+	if (atomic_load_explicit(&q->wq.shutdown, memory_order_acquire))
+		return -ESHUTDOWN;
+	return q->ops->poll(q->be);
+}
+
+/**
+ * readyq_wait() - sleep until there is work
+ * @q: the queue
+ * @timeout_ns: how long to wait at most; negative = forever, 0 = poll
+ *
+ * Level-triggered: returns 0 when at some moment during the call an index
+ * was QUEUED or due (another worker may have drained it since).  The
+ * timeout is measured on CLOCK_MONOTONIC from the call; signals do not
+ * stretch it.  A sleeping caller is also woken by the earliest pending
+ * deadline.
+ *
+ * Context: any thread; blocks.
+ * Return: 0; -ETIMEDOUT; -ESHUTDOWN after readyq_shutdown() (even with
+ * work queued); -EINVAL for a NULL @q.
+ */
+READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns)
+{
+	if (rq_unlikely(!q))
+		return -EINVAL;
+	return rq_wait(q, timeout_ns);
+}
+
+/**
+ * readyq_shutdown() - stop the queue: wake every waiter, refuse registers
+ * @q: the queue, or NULL
+ *
+ * Later readyq_wait() and readyq_register() calls return -ESHUTDOWN;
+ * readyq_drain() and readyq_complete() still work so that workers can
+ * finish or abandon what they hold.  Idempotent.
+ *
+ * Context: any thread.
+ */
+READYQ_EXPORT void readyq_shutdown(struct readyq *q)
+{
+	if (!q)
+		return;
+	atomic_store_explicit(&q->wq.shutdown, true, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&q->wq.seq, 1, memory_order_seq_cst);
+	rq_futex_wake(&q->wq.seq, INT_MAX, RQ_WAKE_ALL);
+}
+
+/**
+ * readyq_throughput() - messages per turn the queue was configured with
+ * @q: the queue
+ *
+ * Return: the throughput (32 unless configured); 0 for a NULL @q.
+ */
+READYQ_EXPORT uint32_t readyq_throughput(const struct readyq *q)
+{
+	return q ? q->throughput : 0;
+}
+
+/**
+ * readyq_stats() - counters and current state
+ * @q: the queue
+ * @st: where to store them
+ *
+ * Context: any thread.
+ * Return: 0; -EINVAL for NULL arguments.
+ */
+READYQ_EXPORT int readyq_stats(const struct readyq *q, struct readyq_stats *st)
+{
+	if (!q || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->active = q->backend;
+	q->ops->stats(q->be, st);
+	st->waits = atomic_load_explicit(&q->wq.waits, memory_order_relaxed);
+	st->wakeups = atomic_load_explicit(&q->wq.wakeups,
+					   memory_order_relaxed);
+	st->timeouts = atomic_load_explicit(&q->wq.timeouts,
+					    memory_order_relaxed);
+	return 0;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * internal.h - what the core and the backends share
+ *
+ * Overview
+ * --------
+ * lib/core.c checks every argument and dispatches through one
+ * struct readyq_ops; each backend lives in one file and implements the
+ * whole state machine of SPEC §2 behind it.  Backends never check
+ * arguments: by the time an op runs, handles and buffers are non-NULL,
+ * max > 0 and every enum in a result is valid.
+ *
+ * Waking (lib/wait.c): a backend that turns an index QUEUED (or makes an
+ * earlier deadline) calls rq_waitq_kick() *after* publishing that with a
+ * sequentially consistent read-modify-write (or a seq_cst fence).  A
+ * sleeper announces itself with a seq_cst increment of @sleepers before it
+ * polls the backend.  One of the two therefore sees the other: no lost
+ * wake-ups, and no futex call at all while nobody sleeps.
+ *
+ * Allocation (lib/alloc.c): backends allocate only through rq_malloc(),
+ * rq_calloc() and rq_free(), so that tests can make the Nth allocation
+ * fail.
+ */
+#ifndef READYQ_INTERNAL_H
+#define READYQ_INTERNAL_H
+
+#include <readyq/readyq.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define RQ_CACHELINE 64
+#define rq_aligned __attribute__((aligned(RQ_CACHELINE)))
+#define rq_likely(x) __builtin_expect(!!(x), 1)
+#define rq_unlikely(x) __builtin_expect(!!(x), 0)
+#define RQ_NO_DEADLINE UINT64_MAX
+
+/* ---- allocation (lib/alloc.c) ---- */
+void *rq_malloc(size_t size);
+void *rq_calloc(size_t nmemb, size_t size);
+void rq_free(void *p);
+
+/*
+ * Fault injection for tests: the @nth allocation from now on (1 = the
+ * next) fails, 0 disables.  rq_alloc_count() is how many allocations were
+ * attempted since the last rq_alloc_fail_nth() call.
+ */
+void rq_alloc_fail_nth(unsigned long nth);
+unsigned long rq_alloc_count(void);
+
+/* ---- time ---- */
+static inline uint64_t rq_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t rq_deadline_after(uint64_t now, uint64_t delay_ns)
+{
+	uint64_t d = now + delay_ns;
+
+	return (d < now || d == RQ_NO_DEADLINE) ? RQ_NO_DEADLINE - 1 : d;
+}
+
+/* ---- futex (lib/wait.c) ---- */
+#define RQ_WAKE_WORK 1u /* futex bit: a new QUEUED index */
+#define RQ_WAKE_TIMER 2u /* futex bit: the earliest deadline moved */
+#define RQ_WAKE_ALL 0xffffffffu
+
+long rq_futex_wait(_Atomic uint32_t *uaddr, uint32_t val,
+		   uint64_t abs_deadline_ns, uint32_t bits);
+void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits);
+
+/*
+ * The futex-based three-state lock (Drepper, "Futexes are tricky"):
+ * 0 free, 1 held, 2 held and contended.  Unlock wakes only from state 2.
+ * Lock is an acquire barrier, unlock a release barrier.  rq_lock() returns
+ * true when it met contention (used by the adaptive backend's meter).
+ */
+struct rq_lock {
+	_Atomic uint32_t word;
+};
+
+bool rq_lock_slow(struct rq_lock *l);
+
+static inline bool rq_lock(struct rq_lock *l)
+{
+	uint32_t zero = 0;
+
+	if (rq_likely(atomic_compare_exchange_strong_explicit(
+		    &l->word, &zero, 1, memory_order_acquire,
+		    memory_order_relaxed)))
+		return false;
+	return rq_lock_slow(l);
+}
+
+static inline void rq_unlock(struct rq_lock *l)
+{
+	if (rq_unlikely(atomic_exchange_explicit(&l->word, 0,
+						 memory_order_release) == 2))
+		rq_futex_wake(&l->word, 1, RQ_WAKE_ALL);
+}
+
+/* ---- waiting (lib/wait.c) ---- */
+struct rq_waitq {
+	_Atomic uint32_t seq; /* futex word: bumped by every kick */
+	_Atomic uint32_t sleepers; /* threads between announce and leave */
+	_Atomic uint32_t timer_owner; /* a sleeper watches the deadlines */
+	_Atomic bool shutdown;
+	_Atomic uint64_t waits, wakeups, timeouts;
+};
+
+void rq_waitq_init(struct rq_waitq *wq);
+
+void rq_waitq_kick_slow(struct rq_waitq *wq);
+void rq_waitq_kick_timer(struct rq_waitq *wq);
+
+/**
+ * rq_waitq_kick() - wake one sleeper, if any, after new work was published
+ * @wq: the wait queue
+ *
+ * Context: any.  The caller must have published the new QUEUED index (or
+ * the earlier deadline) with a seq_cst read-modify-write or fence.
+ */
+static inline void rq_waitq_kick(struct rq_waitq *wq)
+{
+	if (rq_unlikely(atomic_load_explicit(&wq->sleepers,
+					     memory_order_seq_cst)))
+		rq_waitq_kick_slow(wq);
+}
+
+/* ---- backends ---- */
+
+/**
+ * struct readyq_ops - one backend
+ *
+ * Every op but @create and @destroy may run concurrently with every
+ * other.  @poll answers 1 when an index is QUEUED or a deadline is due,
+ * else 0, without blocking; it must read the queued count with a seq_cst
+ * load (see rq_waitq_kick()).  @next_deadline is the earliest pending
+ * deadline (CLOCK_MONOTONIC ns) or RQ_NO_DEADLINE.  @contention, when
+ * set, returns and resets the contention meter: *ops gets operations since
+ * the last call and the return value how many of them met contention.
+ */
+struct readyq_ops {
+	const char *name;
+	int (*create)(const struct readyq_config *cfg, struct rq_waitq *wq,
+		      void **bep);
+	void (*destroy)(void *be);
+	int (*reg)(void *be, struct readyq_index idx);
+	int (*unreg)(void *be, struct readyq_index idx);
+	ssize_t (*drain)(void *be, struct readyq_index *out, size_t max);
+	int (*complete)(void *be, struct readyq_index idx,
+			const struct readyq_result *res);
+	int (*resume)(void *be, struct readyq_index idx);
+	int (*resume_signal)(void *be, uint64_t key);
+	int (*poll)(void *be);
+	uint64_t (*next_deadline)(void *be);
+	void (*stats)(void *be, struct readyq_stats *st);
+	uint64_t (*contention)(void *be, uint64_t *ops);
+};
+
+extern const struct readyq_ops rq_locked_ops;
+extern const struct readyq_ops rq_lockfree_ops;
+extern const struct readyq_ops rq_adaptive_ops;
+
+/* the queue handle */
+struct readyq {
+	const struct readyq_ops *ops;
+	void *be;
+	uint32_t throughput;
+	enum readyq_backend backend;
+	struct rq_waitq wq rq_aligned;
+};
+
+int rq_wait(struct readyq *q, int64_t timeout_ns);
+
+#endif /* READYQ_INTERNAL_H */

@@ -1,0 +1,945 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * locked.c - the futex-locked backend, and the reference semantics
+ *
+ * Overview
+ * --------
+ * One three-state futex lock (struct rq_lock) protects everything:
+ *
+ *  - a table of per-slot records: open addressing, linear probing,
+ *    Fibonacci hashing, power-of-two size, at most 80% full.  A record is
+ *    12 bytes: slot, generation and one word holding the state (3 bits),
+ *    the NOTIFIED mark (1 bit) and a 28-bit auxiliary field: the record's
+ *    ring ticket while QUEUED, its suspension entry while SUSPENDED or
+ *    DELAYED.  Records are never removed (a slot's generation must be
+ *    remembered to answer -ESTALE), so no tombstones are needed.
+ *
+ *  - a ring of slot numbers: the FIFO.  Entries are validated lazily: the
+ *    entry with ticket t (its position) is live only while its record is
+ *    QUEUED with ticket t, so cancelling a queued index costs O(1) and
+ *    leaves a dead entry behind.  The ring always has room for
+ *    nr_records + nr_records / 32 entries, and when it fills up the dead
+ *    entries are squeezed out in place: queueing never allocates, so
+ *    complete(), resume() and the deadline path cannot fail.
+ *
+ *  - suspension entries (24 bytes, only for SUSPENDED and DELAYED
+ *    indices): a binary min-heap orders those with a deadline, and a
+ *    chained hash of signal keys finds those waiting for a signal.
+ *
+ * Waking: every transition to QUEUED increments nr_queued with a seq_cst
+ * read-modify-write under the lock; after unlocking, the caller kicks the
+ * wait queue (see internal.h).  next_deadline mirrors the heap's top for
+ * lock-free readers.
+ *
+ * Allocation happens only when the table, the ring or the suspension
+ * arrays grow, always before anything is changed: a call that gets
+ * -ENOMEM leaves the state exactly as it was.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+enum lk_state {
+	LK_EMPTY = 0,
+	LK_IDLE,
+	LK_QUEUED,
+	LK_RUNNING,
+	LK_SUSPENDED,
+	LK_DELAYED,
+	LK_RETIRED,
+};
+
+#define LK_STATE_SHIFT 29
+#define LK_NOTIFIED (1u << 28)
+#define LK_AUX_MASK ((1u << 28) - 1)
+#define LK_MAX_RECORDS (1u << 27)
+#define LK_NIL UINT32_MAX
+
+struct lk_rec {
+	uint32_t slot;
+	uint32_t gen;
+	uint32_t word; /* state << 29 | NOTIFIED | aux */
+};
+
+enum lk_susp_kind {
+	LK_SK_FREE,
+	LK_SK_SIGNAL, /* in a signal-key chain: a = next, b = prev */
+	LK_SK_TIMED, /* in the deadline heap: a = heap position */
+	LK_SK_CAPACITY, /* waits for readyq_resume() only */
+};
+
+struct lk_susp {
+	uint64_t val; /* signal key or deadline */
+	uint32_t slot;
+	uint32_t a, b;
+	uint32_t kind;
+};
+
+struct locked {
+	struct rq_lock lock;
+	_Atomic size_t nr_queued;
+	_Atomic uint64_t next_deadline;
+	struct rq_waitq *wq;
+
+	struct lk_rec *tab;
+	uint32_t tab_bits;
+	uint32_t nr_rec;
+
+	uint32_t *ring;
+	uint32_t ring_mask;
+	uint32_t head, tail; /* tickets; entry t lives at ring[t & mask] */
+
+	struct lk_susp *susp;
+	uint32_t *heap; /* susp indices, min-heap on val */
+	uint32_t *bucket; /* signal-key chain heads */
+	uint32_t susp_cap, susp_free, heap_len;
+
+	size_t nr_running, nr_suspended, nr_delayed;
+	uint64_t registered, duplicates, notified, unregistered, drained,
+		completed, stale;
+	uint64_t ops, contended;
+};
+
+/* ---- records ---- */
+
+static inline unsigned int lk_state(const struct lk_rec *r)
+{
+	return r->word >> LK_STATE_SHIFT;
+}
+
+static inline uint32_t lk_aux(const struct lk_rec *r)
+{
+	return r->word & LK_AUX_MASK;
+}
+
+static inline void lk_set(struct lk_rec *r, unsigned int state, uint32_t aux,
+			  bool notified)
+{
+	r->word = (uint32_t)state << LK_STATE_SHIFT |
+		  (notified ? LK_NOTIFIED : 0) | (aux & LK_AUX_MASK);
+}
+
+static inline uint32_t lk_hash(uint32_t slot, uint32_t bits)
+{
+	return (uint32_t)(slot * 0x9e3779b1u) >> (32 - bits);
+}
+
+/* The record for @slot, or the empty cell where it would go. */
+static struct lk_rec *lk_probe(struct lk_rec *tab, uint32_t bits,
+			       uint32_t slot)
+{
+	uint32_t mask = (1u << bits) - 1, i = lk_hash(slot, bits);
+
+	for (;; i = (i + 1) & mask) {
+		struct lk_rec *r = &tab[i];
+
+		if (lk_state(r) == LK_EMPTY || r->slot == slot)
+			return r;
+	}
+}
+
+static struct lk_rec *lk_lookup(struct locked *b, uint32_t slot)
+{
+	struct lk_rec *r = lk_probe(b->tab, b->tab_bits, slot);
+
+	return lk_state(r) == LK_EMPTY ? NULL : r;
+}
+
+static uint32_t lk_pow2_bits(uint64_t n)
+{
+	uint32_t bits = 6;
+
+	while (((uint64_t)1 << bits) < n)
+		bits++;
+	return bits;
+}
+
+static uint32_t lk_ring_need(uint64_t nr_rec)
+{
+	return lk_pow2_bits(nr_rec + nr_rec / 32 + 16);
+}
+
+/*
+ * Make room for one more record: grow the table past 80% load and keep the
+ * ring at least nr_rec + nr_rec/32 long.  Both allocations happen before
+ * either structure changes.
+ */
+static int lk_reserve_record(struct locked *b)
+{
+	uint64_t want = (uint64_t)b->nr_rec + 1;
+	uint32_t tbits = b->tab_bits, rbits, i;
+	struct lk_rec *tab = NULL;
+	uint32_t *ring = NULL;
+
+	if (want > LK_MAX_RECORDS)
+		return -ENOMEM;
+	if (want * 5 > ((uint64_t)4 << tbits))
+		tbits++;
+	rbits = lk_ring_need(want);
+	if (((uint64_t)1 << rbits) <= (uint64_t)b->ring_mask + 1)
+		rbits = 0;
+	if (tbits == b->tab_bits && !rbits)
+		return 0;
+
+	if (tbits != b->tab_bits) {
+		tab = rq_calloc((size_t)1 << tbits, sizeof(*tab));
+		if (!tab)
+			return -ENOMEM;
+	}
+	if (rbits) {
+		ring = rq_malloc(sizeof(*ring) << rbits);
+		if (!ring) {
+			rq_free(tab);
+			return -ENOMEM;
+		}
+	}
+
+	if (tab) {
+		for (i = 0; i < (1u << b->tab_bits); i++) {
+			struct lk_rec *r = &b->tab[i];
+
+			if (lk_state(r) != LK_EMPTY)
+				*lk_probe(tab, tbits, r->slot) = *r;
+		}
+		rq_free(b->tab);
+		b->tab = tab;
+		b->tab_bits = tbits;
+	}
+	if (ring) {
+		uint32_t mask = (1u << rbits) - 1, t;
+
+		/* Keep tickets: live entries need no renumbering. */
+		for (t = b->head; t != b->tail; t++)
+			ring[t & mask] = b->ring[t & b->ring_mask];
+		rq_free(b->ring);
+		b->ring = ring;
+		b->ring_mask = mask;
+	}
+	return 0;
+}
+
+/* Is ring entry @t live? */
+static struct lk_rec *lk_ring_live(struct locked *b, uint32_t t)
+{
+	struct lk_rec *r = lk_lookup(b, b->ring[t & b->ring_mask]);
+
+	if (r && lk_state(r) == LK_QUEUED && lk_aux(r) == (t & LK_AUX_MASK))
+		return r;
+	return NULL;
+}
+
+/* Squeeze dead entries out of a full ring, in place, keeping order. */
+static void lk_ring_compact(struct locked *b)
+{
+	uint32_t t, w = b->head;
+	struct lk_rec *r;
+
+	for (t = b->head; t != b->tail; t++) {
+		r = lk_ring_live(b, t);
+		if (!r)
+			continue;
+		b->ring[w & b->ring_mask] = r->slot;
+		lk_set(r, LK_QUEUED, w, false);
+		w++;
+	}
+	b->tail = w;
+}
+
+/* IDLE (or just detached) -> QUEUED at the tail. */
+static void lk_enqueue(struct locked *b, struct lk_rec *r)
+{
+	if (b->tail - b->head > b->ring_mask)
+		lk_ring_compact(b);
+	b->ring[b->tail & b->ring_mask] = r->slot;
+	lk_set(r, LK_QUEUED, b->tail, false);
+	b->tail++;
+	/* seq_cst RMW: pairs with the sleeper's announce (internal.h). */
+	atomic_fetch_add_explicit(&b->nr_queued, 1, memory_order_seq_cst);
+}
+
+/* QUEUED -> IDLE; the ring entry dies. */
+static void lk_dequeue(struct locked *b, struct lk_rec *r)
+{
+	lk_set(r, LK_IDLE, 0, false);
+	atomic_fetch_sub_explicit(&b->nr_queued, 1, memory_order_relaxed);
+}
+
+/* ---- suspension entries ---- */
+
+static void lk_publish_deadline(struct locked *b)
+{
+	uint64_t next = b->heap_len ? b->susp[b->heap[0]].val :
+				      RQ_NO_DEADLINE;
+
+	atomic_store_explicit(&b->next_deadline, next, memory_order_seq_cst);
+}
+
+static void lk_heap_place(struct locked *b, uint32_t pos, uint32_t s)
+{
+	b->heap[pos] = s;
+	b->susp[s].a = pos;
+}
+
+static void lk_heap_up(struct locked *b, uint32_t pos)
+{
+	uint32_t s = b->heap[pos];
+
+	while (pos) {
+		uint32_t parent = (pos - 1) / 2;
+
+		if (b->susp[b->heap[parent]].val <= b->susp[s].val)
+			break;
+		lk_heap_place(b, pos, b->heap[parent]);
+		pos = parent;
+	}
+	lk_heap_place(b, pos, s);
+}
+
+static void lk_heap_down(struct locked *b, uint32_t pos)
+{
+	uint32_t s = b->heap[pos];
+
+	for (;;) {
+		uint32_t c = 2 * pos + 1;
+
+		if (c >= b->heap_len)
+			break;
+		if (c + 1 < b->heap_len &&
+		    b->susp[b->heap[c + 1]].val < b->susp[b->heap[c]].val)
+			c++;
+		if (b->susp[s].val <= b->susp[b->heap[c]].val)
+			break;
+		lk_heap_place(b, pos, b->heap[c]);
+		pos = c;
+	}
+	lk_heap_place(b, pos, s);
+}
+
+static void lk_heap_remove(struct locked *b, uint32_t pos)
+{
+	uint32_t last = b->heap[--b->heap_len];
+
+	if (pos == b->heap_len)
+		return;
+	lk_heap_place(b, pos, last);
+	lk_heap_up(b, pos);
+	lk_heap_down(b, b->susp[last].a);
+}
+
+static inline uint32_t lk_key_bucket(const struct locked *b, uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) &
+	       (b->susp_cap - 1);
+}
+
+static void lk_chain_link(struct locked *b, uint32_t s)
+{
+	uint32_t h = lk_key_bucket(b, b->susp[s].val);
+
+	b->susp[s].a = b->bucket[h];
+	b->susp[s].b = LK_NIL;
+	if (b->bucket[h] != LK_NIL)
+		b->susp[b->bucket[h]].b = s;
+	b->bucket[h] = s;
+}
+
+static void lk_chain_unlink(struct locked *b, uint32_t s)
+{
+	struct lk_susp *e = &b->susp[s];
+
+	if (e->b != LK_NIL)
+		b->susp[e->b].a = e->a;
+	else
+		b->bucket[lk_key_bucket(b, e->val)] = e->a;
+	if (e->a != LK_NIL)
+		b->susp[e->a].b = e->b;
+}
+
+/* Make sure one more suspension entry can be taken without allocating. */
+static int lk_reserve_susp(struct locked *b)
+{
+	uint32_t cap = b->susp_cap ? b->susp_cap * 2 : 16, i;
+	struct lk_susp *susp;
+	uint32_t *heap, *bucket;
+
+	if (b->susp_free != LK_NIL)
+		return 0;
+	if (cap > LK_MAX_RECORDS)
+		return -ENOMEM;
+	susp = rq_malloc(sizeof(*susp) * cap);
+	heap = rq_malloc(sizeof(*heap) * cap);
+	bucket = rq_malloc(sizeof(*bucket) * cap);
+	if (!susp || !heap || !bucket) {
+		rq_free(susp);
+		rq_free(heap);
+		rq_free(bucket);
+		return -ENOMEM;
+	}
+	if (b->susp_cap)
+		memcpy(susp, b->susp, sizeof(*susp) * b->susp_cap);
+	if (b->heap_len)
+		memcpy(heap, b->heap, sizeof(*heap) * b->heap_len);
+	memset(bucket, 0xff, sizeof(*bucket) * cap);
+	for (i = cap; i-- > b->susp_cap;) {
+		susp[i].kind = LK_SK_FREE;
+		susp[i].a = b->susp_free;
+		b->susp_free = i;
+	}
+	rq_free(b->susp);
+	rq_free(b->heap);
+	rq_free(b->bucket);
+	b->susp = susp;
+	b->heap = heap;
+	b->bucket = bucket;
+	b->susp_cap = cap;
+	/* Rehash the signal chains into the larger bucket array. */
+	for (i = 0; i < cap; i++)
+		if (susp[i].kind == LK_SK_SIGNAL)
+			lk_chain_link(b, i);
+	return 0;
+}
+
+/*
+ * RUNNING (or any state being replaced) -> SUSPENDED/DELAYED with entry
+ * @kind.  lk_reserve_susp() must have succeeded.  Returns true when the
+ * earliest deadline moved earlier (sleepers must re-arm their timers).
+ */
+static bool lk_attach(struct locked *b, struct lk_rec *r, unsigned int state,
+		      enum lk_susp_kind kind, uint64_t val, bool notified)
+{
+	uint32_t s = b->susp_free;
+	struct lk_susp *e = &b->susp[s];
+	bool earlier = false;
+
+	b->susp_free = e->a;
+	e->kind = kind;
+	e->val = val;
+	e->slot = r->slot;
+	if (kind == LK_SK_SIGNAL) {
+		lk_chain_link(b, s);
+	} else if (kind == LK_SK_TIMED) {
+		b->heap[b->heap_len] = s;
+		e->a = b->heap_len++;
+		lk_heap_up(b, e->a);
+		if (b->heap[0] == s) {
+			lk_publish_deadline(b);
+			earlier = true;
+		}
+	}
+	lk_set(r, state, s, notified);
+	if (state == LK_SUSPENDED)
+		b->nr_suspended++;
+	else
+		b->nr_delayed++;
+	return earlier;
+}
+
+/* SUSPENDED/DELAYED -> IDLE: release the suspension entry. */
+static void lk_detach(struct locked *b, struct lk_rec *r)
+{
+	uint32_t s = lk_aux(r);
+	struct lk_susp *e = &b->susp[s];
+
+	if (e->kind == LK_SK_SIGNAL) {
+		lk_chain_unlink(b, s);
+	} else if (e->kind == LK_SK_TIMED) {
+		bool top = e->a == 0;
+
+		lk_heap_remove(b, e->a);
+		if (top)
+			lk_publish_deadline(b);
+	}
+	e->kind = LK_SK_FREE;
+	e->a = b->susp_free;
+	b->susp_free = s;
+	if (lk_state(r) == LK_SUSPENDED)
+		b->nr_suspended--;
+	else
+		b->nr_delayed--;
+	lk_set(r, LK_IDLE, 0, false);
+}
+
+/* Whatever is scheduled or running -> IDLE.  Returns true if cancelled. */
+static bool lk_cancel(struct locked *b, struct lk_rec *r)
+{
+	switch (lk_state(r)) {
+	case LK_QUEUED:
+		lk_dequeue(b, r);
+		return true;
+	case LK_SUSPENDED:
+	case LK_DELAYED:
+		lk_detach(b, r);
+		return true;
+	case LK_RUNNING:
+		b->nr_running--;
+		lk_set(r, LK_IDLE, 0, false);
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* Move every due deadline to the queue.  Returns how many moved. */
+static size_t lk_move_due(struct locked *b)
+{
+	uint64_t now;
+	size_t n = 0;
+
+	if (!b->heap_len)
+		return 0;
+	now = rq_now_ns();
+	while (b->heap_len && b->susp[b->heap[0]].val <= now) {
+		struct lk_rec *r = lk_lookup(b, b->susp[b->heap[0]].slot);
+
+		lk_detach(b, r);
+		lk_enqueue(b, r);
+		n++;
+	}
+	return n;
+}
+
+/* ---- ops ---- */
+
+static inline void lk_lock(struct locked *b)
+{
+	bool contended = rq_lock(&b->lock);
+
+	b->ops++;
+	b->contended += contended;
+}
+
+static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
+		     void **bep)
+{
+	uint64_t hint = cfg->capacity_hint;
+	struct locked *b;
+
+	if (hint > LK_MAX_RECORDS)
+		hint = LK_MAX_RECORDS;
+	b = rq_calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->wq = wq;
+	b->tab_bits = lk_pow2_bits(hint + hint / 4 + 1);
+	b->tab = rq_calloc((size_t)1 << b->tab_bits, sizeof(*b->tab));
+	b->ring_mask = (1u << lk_ring_need(hint)) - 1;
+	b->ring = rq_malloc(sizeof(*b->ring) * ((size_t)b->ring_mask + 1));
+	if (!b->tab || !b->ring)
+		goto out_free;
+	b->susp_free = LK_NIL;
+	atomic_init(&b->nr_queued, 0);
+	atomic_init(&b->next_deadline, RQ_NO_DEADLINE);
+	*bep = b;
+	return 0;
+
+out_free:
+	rq_free(b->tab);
+	rq_free(b->ring);
+	rq_free(b);
+	return -ENOMEM;
+}
+
+static void lk_destroy(void *be)
+{
+	struct locked *b = be;
+
+	rq_free(b->tab);
+	rq_free(b->ring);
+	rq_free(b->susp);
+	rq_free(b->heap);
+	rq_free(b->bucket);
+	rq_free(b);
+}
+
+/*
+ * The record for @idx as register sees it: created IDLE if the slot is
+ * unknown, reset to IDLE if @idx is a newer generation.  NULL with *rc set
+ * on -ESTALE or -ENOMEM.
+ */
+static struct lk_rec *lk_get_for_register(struct locked *b,
+					  struct readyq_index idx, int *rc)
+{
+	struct lk_rec *r = lk_lookup(b, idx.slot);
+
+	if (!r) {
+		*rc = lk_reserve_record(b);
+		if (*rc)
+			return NULL;
+		r = lk_probe(b->tab, b->tab_bits, idx.slot);
+		r->slot = idx.slot;
+		r->gen = idx.generation;
+		lk_set(r, LK_IDLE, 0, false);
+		b->nr_rec++;
+		return r;
+	}
+	if (idx.generation < r->gen ||
+	    (idx.generation == r->gen && lk_state(r) == LK_RETIRED)) {
+		b->stale++;
+		*rc = -ESTALE;
+		return NULL;
+	}
+	if (idx.generation > r->gen) {
+		lk_cancel(b, r);
+		lk_set(r, LK_IDLE, 0, false);
+		r->gen = idx.generation;
+	}
+	return r;
+}
+
+/* register on a current record; returns 1 if it became QUEUED. */
+static int lk_register_rec(struct locked *b, struct lk_rec *r)
+{
+	switch (lk_state(r)) {
+	case LK_IDLE:
+		lk_enqueue(b, r);
+		b->registered++;
+		return 1;
+	case LK_QUEUED:
+		b->duplicates++;
+		return 0;
+	default: /* RUNNING, SUSPENDED, DELAYED: remember */
+		r->word |= LK_NOTIFIED;
+		b->notified++;
+		return 0;
+	}
+}
+
+static int lk_reg(void *be, struct readyq_index idx)
+{
+	struct locked *b = be;
+	struct lk_rec *r;
+	int rc;
+
+	lk_lock(b);
+	r = lk_get_for_register(b, idx, &rc);
+	if (r)
+		rc = lk_register_rec(b, r);
+	rq_unlock(&b->lock);
+	if (rc == 1)
+		rq_waitq_kick(b->wq);
+	return rc;
+}
+
+/* The current record of @idx, or NULL with *rc = 0 (unknown slot) or
+ * -ESTALE (other generation, or retired). */
+static struct lk_rec *lk_get_current(struct locked *b,
+				     struct readyq_index idx, int *rc)
+{
+	struct lk_rec *r = lk_lookup(b, idx.slot);
+
+	*rc = 0;
+	if (!r)
+		return NULL;
+	if (r->gen != idx.generation || lk_state(r) == LK_RETIRED) {
+		b->stale++;
+		*rc = -ESTALE;
+		return NULL;
+	}
+	return r;
+}
+
+static int lk_unreg_rec(struct locked *b, struct lk_rec *r)
+{
+	int rc = 0;
+
+	switch (lk_state(r)) {
+	case LK_QUEUED:
+	case LK_SUSPENDED:
+	case LK_DELAYED:
+		lk_cancel(b, r);
+		rc = 1;
+		break;
+	case LK_RUNNING:
+		rc = !!(r->word & LK_NOTIFIED);
+		r->word &= ~LK_NOTIFIED;
+		break;
+	}
+	b->unregistered += rc;
+	return rc;
+}
+
+static int lk_unreg(void *be, struct readyq_index idx)
+{
+	struct locked *b = be;
+	struct lk_rec *r;
+	int rc;
+
+	lk_lock(b);
+	r = lk_get_current(b, idx, &rc);
+	if (r)
+		rc = lk_unreg_rec(b, r);
+	rq_unlock(&b->lock);
+	return rc;
+}
+
+static ssize_t lk_drain(void *be, struct readyq_index *out, size_t max)
+{
+	struct locked *b = be;
+	size_t n = 0, moved;
+	struct lk_rec *r;
+
+	lk_lock(b);
+	moved = lk_move_due(b);
+	while (n < max && b->head != b->tail) {
+		r = lk_ring_live(b, b->head++);
+		if (!r)
+			continue;
+		lk_set(r, LK_RUNNING, 0, false);
+		out[n].slot = r->slot;
+		out[n].generation = r->gen;
+		n++;
+	}
+	atomic_fetch_sub_explicit(&b->nr_queued, n, memory_order_relaxed);
+	b->nr_running += n;
+	b->drained += n;
+	rq_unlock(&b->lock);
+	/* Due entries this drain did not take need another worker. */
+	if (moved && atomic_load_explicit(&b->nr_queued, memory_order_seq_cst))
+		rq_waitq_kick(b->wq);
+	return (ssize_t)n;
+}
+
+/*
+ * The result applied to a RUNNING record.  Returns 1 when it became
+ * QUEUED, 2 when the earliest deadline moved earlier, 0 otherwise, or
+ * -ENOMEM with nothing changed.
+ */
+static int lk_finish_turn(struct locked *b, struct lk_rec *r,
+			  const struct readyq_result *res)
+{
+	bool notified = r->word & LK_NOTIFIED;
+	enum lk_susp_kind kind;
+	unsigned int state;
+	uint64_t val;
+	int rc;
+
+	switch (res->outcome) {
+	case READYQ_COMPLETED:
+		if (res->ready_hint || notified)
+			goto requeue;
+		goto idle;
+	case READYQ_YIELDED:
+		goto requeue;
+	case READYQ_FAILED:
+		if (!res->delay_ns) {
+			if (notified)
+				goto requeue;
+			goto idle;
+		}
+		state = LK_DELAYED;
+		kind = LK_SK_TIMED;
+		val = rq_deadline_after(rq_now_ns(), res->delay_ns);
+		break;
+	case READYQ_SUSPENDED:
+		state = LK_SUSPENDED;
+		if (res->resume_on == READYQ_RESUME_SIGNAL) {
+			kind = LK_SK_SIGNAL;
+			val = res->signal_key;
+		} else if (res->resume_on == READYQ_RESUME_AFTER) {
+			kind = LK_SK_TIMED;
+			val = rq_deadline_after(rq_now_ns(), res->delay_ns);
+		} else {
+			kind = LK_SK_CAPACITY;
+			val = 0;
+		}
+		break;
+	default: /* READYQ_STOPPED */
+		b->nr_running--;
+		lk_set(r, LK_RETIRED, 0, false);
+		return 0;
+	}
+	rc = lk_reserve_susp(b);
+	if (rc)
+		return rc;
+	b->nr_running--;
+	return lk_attach(b, r, state, kind, val, notified) ? 2 : 0;
+
+requeue:
+	b->nr_running--;
+	lk_enqueue(b, r);
+	return 1;
+idle:
+	b->nr_running--;
+	lk_set(r, LK_IDLE, 0, false);
+	return 0;
+}
+
+/* The seed's rules for complete() on an index that is not RUNNING. */
+static int lk_apply_outside_turn(struct locked *b, struct lk_rec *r,
+				 const struct readyq_result *res)
+{
+	switch (res->outcome) {
+	case READYQ_COMPLETED:
+		if (res->ready_hint)
+			return lk_register_rec(b, r);
+		/* fall through */
+	case READYQ_SUSPENDED:
+	case READYQ_FAILED:
+		lk_cancel(b, r);
+		return 0;
+	case READYQ_YIELDED:
+		return lk_register_rec(b, r);
+	default: /* READYQ_STOPPED */
+		lk_cancel(b, r);
+		lk_set(r, LK_RETIRED, 0, false);
+		return 0;
+	}
+}
+
+static int lk_complete(void *be, struct readyq_index idx,
+		       const struct readyq_result *res)
+{
+	struct locked *b = be;
+	struct lk_rec *r;
+	int rc;
+
+	lk_lock(b);
+	r = lk_lookup(b, idx.slot);
+	if (!r) {
+		/* Unknown slot: create it, as register would. */
+		r = lk_get_for_register(b, idx, &rc);
+		if (!r)
+			goto out;
+	} else if (r->gen != idx.generation || lk_state(r) == LK_RETIRED) {
+		b->stale++;
+		rc = -ESTALE;
+		goto out;
+	}
+	if (lk_state(r) == LK_RUNNING) {
+		rc = lk_finish_turn(b, r, res);
+		if (rc >= 0)
+			b->completed++;
+	} else {
+		rc = lk_apply_outside_turn(b, r, res);
+		b->completed++;
+	}
+out:
+	rq_unlock(&b->lock);
+	if (rc == 1)
+		rq_waitq_kick(b->wq);
+	else if (rc == 2)
+		rq_waitq_kick_timer(b->wq);
+	return rc < 0 ? rc : 0;
+}
+
+static int lk_resume(void *be, struct readyq_index idx)
+{
+	struct locked *b = be;
+	struct lk_rec *r;
+	int rc;
+
+	lk_lock(b);
+	r = lk_get_current(b, idx, &rc);
+	if (r && (lk_state(r) == LK_SUSPENDED || lk_state(r) == LK_DELAYED)) {
+		lk_detach(b, r);
+		lk_enqueue(b, r);
+		rc = 1;
+	}
+	rq_unlock(&b->lock);
+	if (rc == 1)
+		rq_waitq_kick(b->wq);
+	return rc;
+}
+
+static int lk_resume_signal(void *be, uint64_t key)
+{
+	struct locked *b = be;
+	uint32_t s, next;
+	int n = 0;
+
+	lk_lock(b);
+	if (!b->susp_cap)
+		goto out;
+	for (s = b->bucket[lk_key_bucket(b, key)]; s != LK_NIL; s = next) {
+		struct lk_susp *e = &b->susp[s];
+		struct lk_rec *r;
+
+		next = e->a;
+		if (e->val != key)
+			continue;
+		r = lk_lookup(b, e->slot);
+		lk_detach(b, r);
+		lk_enqueue(b, r);
+		if (n < INT_MAX)
+			n++;
+	}
+out:
+	rq_unlock(&b->lock);
+	/* One kick per queued index, each waking at most one sleeper. */
+	for (s = 0; s < (uint32_t)n; s++) {
+		if (!atomic_load_explicit(&b->wq->sleepers,
+					  memory_order_seq_cst))
+			break;
+		rq_waitq_kick_slow(b->wq);
+	}
+	return n;
+}
+
+static int lk_poll(void *be)
+{
+	struct locked *b = be;
+	uint64_t next;
+
+	if (atomic_load_explicit(&b->nr_queued, memory_order_seq_cst))
+		return 1;
+	next = atomic_load_explicit(&b->next_deadline, memory_order_seq_cst);
+	return next != RQ_NO_DEADLINE && next <= rq_now_ns();
+}
+
+static uint64_t lk_next_deadline(void *be)
+{
+	struct locked *b = be;
+
+	return atomic_load_explicit(&b->next_deadline, memory_order_seq_cst);
+}
+
+static void lk_stats(void *be, struct readyq_stats *st)
+{
+	struct locked *b = be;
+
+	rq_lock(&b->lock);
+	st->registered = b->registered;
+	st->duplicates = b->duplicates;
+	st->notified = b->notified;
+	st->unregistered = b->unregistered;
+	st->drained = b->drained;
+	st->completed = b->completed;
+	st->stale = b->stale;
+	st->queued = atomic_load_explicit(&b->nr_queued, memory_order_relaxed);
+	st->running = b->nr_running;
+	st->suspended = b->nr_suspended;
+	st->delayed = b->nr_delayed;
+	st->active = READYQ_BACKEND_LOCKED;
+	rq_unlock(&b->lock);
+}
+
+static uint64_t lk_contention(void *be, uint64_t *ops)
+{
+	struct locked *b = be;
+	uint64_t c;
+
+	rq_lock(&b->lock);
+	*ops = b->ops;
+	c = b->contended;
+	b->ops = b->contended = 0;
+	rq_unlock(&b->lock);
+	return c;
+}
+
+const struct readyq_ops rq_locked_ops = {
+	.name = "locked",
+	.create = lk_create,
+	.destroy = lk_destroy,
+	.reg = lk_reg,
+	.unreg = lk_unreg,
+	.drain = lk_drain,
+	.complete = lk_complete,
+	.resume = lk_resume,
+	.resume_signal = lk_resume_signal,
+	.poll = lk_poll,
+	.next_deadline = lk_next_deadline,
+	.stats = lk_stats,
+	.contention = lk_contention,
+};

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * stress.c - many threads, exact accounting, every backend
+ *
+ * Producers add messages to shared mailboxes (a counter each) and register
+ * the mailbox.  Workers sleep in readyq_wait(), drain batches, take up to
+ * `throughput` messages from each mailbox and complete it: YIELDED when
+ * messages are left, otherwise COMPLETED(false) (the case in which a
+ * register during the turn must not be lost), and now and then a short
+ * FAILED retry, a SUSPENDED turn resumed by a signal thread, or an
+ * unregister followed by a register.  At the end:
+ *  - every message sent was taken exactly once (nothing lost);
+ *  - no mailbox was ever in two turns at once (in_turn counter);
+ *  - the queue is empty: nothing queued, running, suspended or delayed.
+ *
+ * Usage: stress [SECONDS_SCALE]  (default 1: a few seconds in all)
+ */
+#include "testutil.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SIGNAL_KEY 0x5157
+
+struct run {
+	struct readyq *q;
+	unsigned int producers, workers, mailboxes;
+	unsigned long per_producer;
+	bool chaos; /* use FAILED, SUSPENDED and unregister too */
+	unsigned int burst; /* producers wait for quiet every burst, 0 = never */
+	_Atomic long stalls; /* bursts that never got fully taken */
+	_Atomic long *pending;
+	_Atomic int *in_turn;
+	_Atomic long sent, taken, double_turns, turns;
+	_Atomic bool stop;
+	_Atomic unsigned int suspended_now;
+};
+
+struct arg {
+	struct run *r;
+	unsigned int id;
+};
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Wait until every message sent so far is taken.  A lost wake-up leaves a
+ * message behind that no later register rescues: the wait stalls.
+ */
+static void wait_quiet(struct run *r)
+{
+	uint64_t deadline = test_now_ns() + 5000000000ull;
+
+	while (atomic_load(&r->taken) < atomic_load(&r->sent)) {
+		if (test_now_ns() > deadline) {
+			atomic_fetch_add(&r->stalls, 1);
+			return;
+		}
+		sched_yield();
+	}
+}
+
+static void *producer(void *p)
+{
+	struct arg *a = p;
+	struct run *r = a->r;
+	uint64_t seed = 0x9e3779b97f4a7c15ull ^ (a->id + 1);
+	unsigned long i;
+	int rc;
+
+	for (i = 0; i < r->per_producer; i++) {
+		uint32_t m = (uint32_t)(xorshift(&seed) % r->mailboxes);
+
+		atomic_fetch_add(&r->pending[m], 1);
+		atomic_fetch_add(&r->sent, 1);
+		rc = readyq_register(r->q, ix(m, 1));
+		if (rc < 0 || rc > 1) {
+			fprintf(stderr, "register: %d\n", rc);
+			abort();
+		}
+		if (r->burst && i % r->burst == r->burst - 1)
+			wait_quiet(r);
+		if (r->chaos && (i & 1023) == 7) {
+			/* Cancel and re-announce: nothing may get lost. */
+			rc = readyq_unregister(r->q, ix(m, 1));
+			if (rc < 0)
+				abort();
+			if (readyq_register(r->q, ix(m, 1)) < 0)
+				abort();
+		}
+	}
+	return NULL;
+}
+
+static struct readyq_result pick_result(struct run *r, uint64_t *seed,
+					long left)
+{
+	uint64_t x = xorshift(seed) % 64;
+
+	if (r->chaos && x == 0)
+		return readyq_result_failed(-EAGAIN, 200000); /* 0.2 ms */
+	if (r->chaos && x == 1)
+		return readyq_result_suspended(READYQ_SUSPEND_AWAIT_EXTERNAL,
+					       READYQ_RESUME_SIGNAL,
+					       SIGNAL_KEY);
+	if (r->chaos && x == 2)
+		return readyq_result_suspended(READYQ_SUSPEND_RATE_LIMIT,
+					       READYQ_RESUME_AFTER, 100000);
+	if (left > 0)
+		return (x & 1) ? readyq_result_yielded() :
+				 readyq_result_completed(true);
+	return readyq_result_completed(false);
+}
+
+static void run_turn(struct run *r, struct readyq_index idx, uint64_t *seed)
+{
+	uint32_t m = idx.slot;
+	struct readyq_result res;
+	long have, take;
+	int rc;
+
+	if (idx.generation != 1 || m >= r->mailboxes)
+		abort();
+	if (atomic_fetch_add(&r->in_turn[m], 1) != 0)
+		atomic_fetch_add(&r->double_turns, 1);
+	atomic_fetch_add(&r->turns, 1);
+	have = atomic_load(&r->pending[m]);
+	take = have < (long)readyq_throughput(r->q) ?
+		       have :
+		       (long)readyq_throughput(r->q);
+	atomic_fetch_sub(&r->pending[m], take);
+	/* Widen the window in which a register meets the running turn. */
+	for (have = (long)(xorshift(seed) % 256); have > 0; have--)
+		__asm__ __volatile__("pause");
+	have = atomic_load(&r->pending[m]);
+	atomic_fetch_add(&r->taken, take);
+	res = pick_result(r, seed, have);
+	atomic_fetch_sub(&r->in_turn[m], 1);
+	if (res.outcome == READYQ_SUSPENDED &&
+	    res.resume_on == READYQ_RESUME_SIGNAL)
+		atomic_fetch_add(&r->suspended_now, 1);
+	rc = readyq_complete(r->q, idx, &res);
+	if (rc) {
+		fprintf(stderr, "complete: %d\n", rc);
+		abort();
+	}
+}
+
+static void *worker(void *p)
+{
+	struct arg *a = p;
+	struct run *r = a->r;
+	struct readyq_index batch[16];
+	uint64_t seed = 0x1234567ull * (a->id + 3);
+	ssize_t n, i;
+	int rc;
+
+	for (;;) {
+		rc = readyq_wait(r->q, 5000000);
+		if (rc == -ESHUTDOWN)
+			break;
+		if (rc && rc != -ETIMEDOUT)
+			abort();
+		n = readyq_drain(r->q, batch, 1 + a->id % 16);
+		if (n < 0)
+			abort();
+		for (i = 0; i < n; i++)
+			run_turn(r, batch[i], &seed);
+	}
+	/* After shutdown, finish what is left. */
+	while ((n = readyq_drain(r->q, batch, 16)) > 0)
+		for (i = 0; i < n; i++)
+			run_turn(r, batch[i], &seed);
+	return NULL;
+}
+
+/* Resumes signal-suspended mailboxes now and then. */
+static void *signaller(void *p)
+{
+	struct run *r = p;
+
+	while (!atomic_load(&r->stop)) {
+		int n = readyq_resume_signal(r->q, SIGNAL_KEY);
+
+		if (n < 0)
+			abort();
+		atomic_fetch_sub(&r->suspended_now, (unsigned int)n);
+		test_sleep_ns(100000);
+	}
+	return NULL;
+}
+
+static int run_one(enum readyq_backend b, unsigned int producers,
+		   unsigned int workers, unsigned int mailboxes,
+		   unsigned long per, bool chaos, unsigned int burst)
+{
+	struct readyq_config cfg;
+	struct readyq_stats st;
+	struct arg *args;
+	pthread_t *t, sig;
+	struct run r;
+	unsigned int i, nt = producers + workers;
+	uint64_t t0, deadline;
+	int bad = 0;
+	long left = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.producers = producers;
+	r.workers = workers;
+	r.mailboxes = mailboxes;
+	r.per_producer = per;
+	r.chaos = chaos;
+	r.burst = burst;
+	r.pending = calloc(mailboxes, sizeof(*r.pending));
+	r.in_turn = calloc(mailboxes, sizeof(*r.in_turn));
+	t = calloc(nt, sizeof(*t));
+	args = calloc(nt, sizeof(*args));
+	if (!r.pending || !r.in_turn || !t || !args)
+		abort();
+	readyq_config_init(&cfg);
+	cfg.backend = b;
+	cfg.throughput = 8;
+	if (readyq_create(&cfg, &r.q))
+		abort();
+	t0 = test_now_ns();
+	for (i = 0; i < nt; i++) {
+		args[i].r = &r;
+		args[i].id = i;
+		pthread_create(&t[i], NULL, i < workers ? worker : producer,
+			       &args[i]);
+	}
+	pthread_create(&sig, NULL, signaller, &r);
+	for (i = workers; i < nt; i++)
+		pthread_join(t[i], NULL);
+	/* Wait until every message is taken and the queue is quiet. */
+	deadline = test_now_ns() + 60ull * 1000000000ull;
+	while (test_now_ns() < deadline) {
+		readyq_stats(r.q, &st);
+		if (atomic_load(&r.taken) == atomic_load(&r.sent) &&
+		    !st.queued && !st.running && !st.suspended && !st.delayed)
+			break;
+		test_sleep_ns(1000000);
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(sig, NULL);
+	readyq_shutdown(r.q);
+	for (i = 0; i < workers; i++)
+		pthread_join(t[i], NULL);
+
+	readyq_stats(r.q, &st);
+	for (i = 0; i < mailboxes; i++)
+		left += atomic_load(&r.pending[i]);
+	printf("%-8s P=%u W=%u M=%-5u %s: sent %ld taken %ld turns %ld "
+	       "double %ld stalls %ld left %ld | q %zu run %zu susp %zu "
+	       "del %zu (%.2fs)\n",
+	       readyq_backend_name(b), producers, workers, mailboxes,
+	       chaos ? "chaos" : "plain", atomic_load(&r.sent),
+	       atomic_load(&r.taken), atomic_load(&r.turns),
+	       atomic_load(&r.double_turns), atomic_load(&r.stalls), left,
+	       st.queued, st.running,
+	       st.suspended, st.delayed, (test_now_ns() - t0) / 1e9);
+	if (atomic_load(&r.taken) != atomic_load(&r.sent) || left ||
+	    atomic_load(&r.double_turns) || atomic_load(&r.stalls) ||
+	    st.running || st.suspended ||
+	    st.delayed || st.queued) {
+		printf("FAIL\n");
+		bad = 1;
+	}
+	readyq_destroy(r.q);
+	free(r.pending);
+	free((void *)r.in_turn);
+	free(t);
+	free(args);
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long scale = argc > 1 ? strtoul(argv[1], NULL, 0) : 1;
+	unsigned long per = 250000 * scale;
+	int k, failed = 0, ran = 0;
+
+	for (k = 0; k < RQ_NR_TEST_BACKENDS; k++) {
+		enum readyq_backend b = rq_test_backends[k];
+
+		failed += run_one(b, 2, 2, 16, per, false, 0);
+		failed += run_one(b, 2, 2, 8, per / 4, false, 16);
+		failed += run_one(b, 3, 4, 1024, per, false, 0);
+		failed += run_one(b, 2, 3, 64, per, true, 0);
+		failed += run_one(b, 2, 3, 32, per / 4, true, 64);
+		failed += run_one(b, 4, 8, 4096, per / 2, true, 0);
+		ran += 6;
+	}
+	printf("%d passed, %d failed\n", ran - failed, failed);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
