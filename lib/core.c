@@ -28,7 +28,7 @@ static const char *const rq_backend_names[] = {
 static const struct readyq_ops *const rq_backends[] = {
 	[READYQ_BACKEND_LOCKED] = &rq_locked_ops,
 	[READYQ_BACKEND_LOCKFREE] = NULL,
-	[READYQ_BACKEND_ADAPTIVE] = NULL,
+	[READYQ_BACKEND_ADAPTIVE] = &rq_adaptive_ops,
 };
 
 /**
@@ -107,7 +107,7 @@ static int rq_check_config(const struct readyq_config *cfg)
 	if (cfg->adaptive_up_permille && cfg->adaptive_down_permille &&
 	    cfg->adaptive_down_permille >= cfg->adaptive_up_permille)
 		return -EINVAL;
-	if (cfg->flags)
+	if (cfg->flags & ~READYQ_FLAGS_ALL)
 		return -EINVAL;
 	return 0;
 }

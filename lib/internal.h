@@ -136,6 +136,36 @@ static inline void rq_waitq_kick(struct rq_waitq *wq)
 
 /* ---- backends ---- */
 
+/*
+ * One slot's whole state, for moving a queue from one backend to another
+ * (the adaptive backend's migration).  Deadlines are absolute
+ * CLOCK_MONOTONIC nanoseconds.
+ */
+enum rq_xstate {
+	RQ_X_IDLE,
+	RQ_X_QUEUED,
+	RQ_X_RUNNING,
+	RQ_X_SUSPENDED,
+	RQ_X_DELAYED,
+	RQ_X_RETIRED,
+};
+
+enum rq_xwait {
+	RQ_XW_NONE,
+	RQ_XW_SIGNAL, /* @val is the signal key */
+	RQ_XW_TIMED, /* @val is the deadline */
+	RQ_XW_CAPACITY,
+};
+
+struct rq_export {
+	uint64_t val;
+	uint32_t slot;
+	uint32_t gen;
+	uint8_t state; /* enum rq_xstate */
+	uint8_t wait; /* enum rq_xwait, SUSPENDED and DELAYED only */
+	bool notified;
+};
+
 /**
  * struct readyq_ops - one backend
  *
@@ -146,6 +176,12 @@ static inline void rq_waitq_kick(struct rq_waitq *wq)
  * deadline (CLOCK_MONOTONIC ns) or RQ_NO_DEADLINE.  @contention, when
  * set, returns and resets the contention meter: *ops gets operations since
  * the last call and the return value how many of them met contention.
+ *
+ * @export lists every known slot: the QUEUED ones first, in FIFO order,
+ * then the others; it allocates *out (rq_malloc) and does not change the
+ * backend.  @import loads such a list into a backend that has just been
+ * created, keeping the order of the QUEUED entries; on failure the backend
+ * must still be destroyable.  Both run with no other op in flight.
  */
 struct readyq_ops {
 	const char *name;
@@ -163,6 +199,8 @@ struct readyq_ops {
 	uint64_t (*next_deadline)(void *be);
 	void (*stats)(void *be, struct readyq_stats *st);
 	uint64_t (*contention)(void *be, uint64_t *ops);
+	int (*export)(void *be, struct rq_export **out, size_t *n);
+	int (*import)(void *be, const struct rq_export *in, size_t n);
 };
 
 extern const struct readyq_ops rq_locked_ops;

@@ -928,6 +928,123 @@ static uint64_t lk_contention(void *be, uint64_t *ops)
 	return c;
 }
 
+static const uint8_t lk_to_x[] = {
+	[LK_IDLE] = RQ_X_IDLE,	       [LK_QUEUED] = RQ_X_QUEUED,
+	[LK_RUNNING] = RQ_X_RUNNING,   [LK_SUSPENDED] = RQ_X_SUSPENDED,
+	[LK_DELAYED] = RQ_X_DELAYED,   [LK_RETIRED] = RQ_X_RETIRED,
+};
+
+static const uint8_t lk_from_x[] = {
+	[RQ_X_IDLE] = LK_IDLE,	       [RQ_X_QUEUED] = LK_QUEUED,
+	[RQ_X_RUNNING] = LK_RUNNING,   [RQ_X_SUSPENDED] = LK_SUSPENDED,
+	[RQ_X_DELAYED] = LK_DELAYED,   [RQ_X_RETIRED] = LK_RETIRED,
+};
+
+static const uint8_t lk_sk_to_x[] = {
+	[LK_SK_SIGNAL] = RQ_XW_SIGNAL,
+	[LK_SK_TIMED] = RQ_XW_TIMED,
+	[LK_SK_CAPACITY] = RQ_XW_CAPACITY,
+};
+
+static const uint8_t lk_sk_from_x[] = {
+	[RQ_XW_SIGNAL] = LK_SK_SIGNAL,
+	[RQ_XW_TIMED] = LK_SK_TIMED,
+	[RQ_XW_CAPACITY] = LK_SK_CAPACITY,
+};
+
+static void lk_export_rec(struct locked *b, const struct lk_rec *r,
+			  struct rq_export *x)
+{
+	unsigned int st = lk_state(r);
+
+	memset(x, 0, sizeof(*x));
+	x->slot = r->slot;
+	x->gen = r->gen;
+	x->state = lk_to_x[st];
+	x->notified = r->word & LK_NOTIFIED;
+	if (st == LK_SUSPENDED || st == LK_DELAYED) {
+		const struct lk_susp *e = &b->susp[lk_aux(r)];
+
+		x->wait = lk_sk_to_x[e->kind];
+		x->val = e->val;
+	}
+}
+
+static int lk_export(void *be, struct rq_export **out, size_t *n)
+{
+	struct locked *b = be;
+	struct rq_export *x;
+	struct lk_rec *r;
+	size_t k = 0;
+	uint32_t i, t;
+
+	x = rq_malloc(sizeof(*x) * (b->nr_rec ? b->nr_rec : 1));
+	if (!x)
+		return -ENOMEM;
+	for (t = b->head; t != b->tail; t++) {
+		r = lk_ring_live(b, t);
+		if (r)
+			lk_export_rec(b, r, &x[k++]);
+	}
+	for (i = 0; i < (1u << b->tab_bits); i++) {
+		r = &b->tab[i];
+		if (lk_state(r) != LK_EMPTY && lk_state(r) != LK_QUEUED)
+			lk_export_rec(b, r, &x[k++]);
+	}
+	*out = x;
+	*n = k;
+	return 0;
+}
+
+static int lk_import_one(struct locked *b, const struct rq_export *x)
+{
+	unsigned int st = lk_from_x[x->state];
+	struct lk_rec *r;
+	int rc;
+
+	rc = lk_reserve_record(b);
+	if (rc)
+		return rc;
+	r = lk_probe(b->tab, b->tab_bits, x->slot);
+	r->slot = x->slot;
+	r->gen = x->gen;
+	lk_set(r, LK_IDLE, 0, false);
+	b->nr_rec++;
+	switch (st) {
+	case LK_QUEUED:
+		lk_enqueue(b, r);
+		break;
+	case LK_SUSPENDED:
+	case LK_DELAYED:
+		rc = lk_reserve_susp(b);
+		if (rc)
+			return rc;
+		lk_attach(b, r, st, lk_sk_from_x[x->wait], x->val,
+			  x->notified);
+		break;
+	case LK_RUNNING:
+		b->nr_running++;
+		/* fall through */
+	default:
+		lk_set(r, st, 0, x->notified);
+	}
+	return 0;
+}
+
+static int lk_import(void *be, const struct rq_export *in, size_t n)
+{
+	struct locked *b = be;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < n; k++) {
+		rc = lk_import_one(b, &in[k]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 const struct readyq_ops rq_locked_ops = {
 	.name = "locked",
 	.create = lk_create,
@@ -942,4 +1059,6 @@ const struct readyq_ops rq_locked_ops = {
 	.next_deadline = lk_next_deadline,
 	.stats = lk_stats,
 	.contention = lk_contention,
+	.export = lk_export,
+	.import = lk_import,
 };

@@ -894,7 +894,7 @@ START_TEST(bad_input)
 	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);
 	ck_assert_ptr_null(nq);
 	readyq_config_init(&cfg);
-	cfg.flags = 1;
+	cfg.flags = 1u << 31;
 	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);
 	readyq_config_init(&cfg);
 	cfg.capacity_hint = (size_t)1 << 40;

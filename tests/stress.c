@@ -203,7 +203,8 @@ static void *signaller(void *p)
 
 static int run_one(enum readyq_backend b, unsigned int producers,
 		   unsigned int workers, unsigned int mailboxes,
-		   unsigned long per, bool chaos, unsigned int burst)
+		   unsigned long per, bool chaos, unsigned int burst,
+		   uint32_t flags)
 {
 	struct readyq_config cfg;
 	struct readyq_stats st;
@@ -231,6 +232,9 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	readyq_config_init(&cfg);
 	cfg.backend = b;
 	cfg.throughput = 8;
+	cfg.flags = flags;
+	if (flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH)
+		cfg.adaptive_window = 1024;
 	if (readyq_create(&cfg, &r.q))
 		abort();
 	t0 = test_now_ns();
@@ -261,18 +265,19 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	readyq_stats(r.q, &st);
 	for (i = 0; i < mailboxes; i++)
 		left += atomic_load(&r.pending[i]);
-	printf("%-8s P=%u W=%u M=%-5u %s: sent %ld taken %ld turns %ld "
+	printf("%-8s P=%u W=%u M=%-5u %s%s: sent %ld taken %ld turns %ld "
 	       "double %ld stalls %ld left %ld | q %zu run %zu susp %zu "
-	       "del %zu (%.2fs)\n",
+	       "del %zu switches %llu (%.2fs)\n",
 	       readyq_backend_name(b), producers, workers, mailboxes,
-	       chaos ? "chaos" : "plain", atomic_load(&r.sent),
+	       chaos ? "chaos" : "plain", flags ? "+switching" : "",
+	       atomic_load(&r.sent),
 	       atomic_load(&r.taken), atomic_load(&r.turns),
 	       atomic_load(&r.double_turns), atomic_load(&r.stalls), left,
-	       st.queued, st.running,
-	       st.suspended, st.delayed, (test_now_ns() - t0) / 1e9);
+	       st.queued, st.running, st.suspended, st.delayed,
+	       (unsigned long long)st.switches, (test_now_ns() - t0) / 1e9);
 	if (atomic_load(&r.taken) != atomic_load(&r.sent) || left ||
 	    atomic_load(&r.double_turns) || atomic_load(&r.stalls) ||
-	    st.running || st.suspended ||
+	    (flags && st.switches < 100) || st.running || st.suspended ||
 	    st.delayed || st.queued) {
 		printf("FAIL\n");
 		bad = 1;
@@ -294,13 +299,23 @@ int main(int argc, char **argv)
 	for (k = 0; k < RQ_NR_TEST_BACKENDS; k++) {
 		enum readyq_backend b = rq_test_backends[k];
 
-		failed += run_one(b, 2, 2, 16, per, false, 0);
-		failed += run_one(b, 2, 2, 8, per / 4, false, 16);
-		failed += run_one(b, 3, 4, 1024, per, false, 0);
-		failed += run_one(b, 2, 3, 64, per, true, 0);
-		failed += run_one(b, 2, 3, 32, per / 4, true, 64);
-		failed += run_one(b, 4, 8, 4096, per / 2, true, 0);
+		failed += run_one(b, 2, 2, 16, per, false, 0, 0);
+		failed += run_one(b, 2, 2, 8, per / 4, false, 16, 0);
+		failed += run_one(b, 3, 4, 1024, per, false, 0, 0);
+		failed += run_one(b, 2, 3, 64, per, true, 0, 0);
+		failed += run_one(b, 2, 3, 32, per / 4, true, 64, 0);
+		failed += run_one(b, 4, 8, 4096, per / 2, true, 0, 0);
 		ran += 6;
+		if (b != READYQ_BACKEND_ADAPTIVE)
+			continue;
+		/* Hundreds of forced migrations, exact accounting. */
+		failed += run_one(b, 2, 3, 64, 3 * per, true, 0,
+				  READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
+		failed += run_one(b, 2, 3, 32, per, true, 64,
+				  READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
+		failed += run_one(b, 3, 4, 1024, 3 * per, false, 0,
+				  READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
+		ran += 3;
 	}
 	printf("%d passed, %d failed\n", ran - failed, failed);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

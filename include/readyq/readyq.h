@@ -101,7 +101,7 @@ enum readyq_backend {
  *	contention, 0 = default; must be below @adaptive_up_permille
  * @adaptive_hold: adaptive backend: windows to stay on a backend after a
  *	switch before switching again (hysteresis), 0 = default
- * @flags: reserved, must be 0
+ * @flags: READYQ_FLAG_* bits, 0 for none
  *
  * The structure grows only at its end.
  */
@@ -116,6 +116,13 @@ struct readyq_config {
 	uint32_t adaptive_hold;
 	uint32_t flags;
 };
+
+/*
+ * Testing only: the adaptive backend switches at the end of every window
+ * whatever it measures, so that tests can force hundreds of migrations.
+ */
+#define READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH (1u << 0)
+#define READYQ_FLAGS_ALL READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH
 
 enum readyq_outcome {
 	READYQ_COMPLETED,
