@@ -11,6 +11,7 @@
 #include "internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static _Atomic unsigned long rq_alloc_calls;
 static _Atomic unsigned long rq_alloc_fail_at;
@@ -48,6 +49,17 @@ void *rq_calloc(size_t nmemb, size_t size)
 	if (rq_unlikely(rq_alloc_should_fail()))
 		return NULL;
 	return calloc(nmemb, size);
+}
+
+void *rq_zalloc_aligned(size_t size)
+{
+	void *p;
+
+	if (rq_unlikely(rq_alloc_should_fail()))
+		return NULL;
+	if (posix_memalign(&p, RQ_CACHELINE, size))
+		return NULL;
+	return memset(p, 0, size);
 }
 
 void rq_free(void *p)

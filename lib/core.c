@@ -144,7 +144,7 @@ READYQ_EXPORT int readyq_create(const struct readyq_config *cfg,
 	if (!ops)
 		return -ENOTSUP;
 
-	q = rq_calloc(1, sizeof(*q));
+	q = rq_zalloc_aligned(sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	q->ops = ops;

@@ -41,6 +41,7 @@
 /* ---- allocation (lib/alloc.c) ---- */
 void *rq_malloc(size_t size);
 void *rq_calloc(size_t nmemb, size_t size);
+void *rq_zalloc_aligned(size_t size); /* zeroed, cache-line aligned */
 void rq_free(void *p);
 
 /*

@@ -14,13 +14,15 @@
  *    DELAYED.  Records are never removed (a slot's generation must be
  *    remembered to answer -ESTALE), so no tombstones are needed.
  *
- *  - a ring of slot numbers: the FIFO.  Entries are validated lazily: the
+ *  - a ring of table cells: the FIFO.  Entries are validated lazily: the
  *    entry with ticket t (its position) is live only while its record is
  *    QUEUED with ticket t, so cancelling a queued index costs O(1) and
  *    leaves a dead entry behind.  The ring always has room for
  *    nr_records + nr_records / 32 entries, and when it fills up the dead
  *    entries are squeezed out in place: queueing never allocates, so
- *    complete(), resume() and the deadline path cannot fail.
+ *    complete(), resume() and the deadline path cannot fail.  When the
+ *    table grows, live entries are pointed at their records' new cells
+ *    and dead ones at LK_NIL.
  *
  *  - suspension entries (24 bytes, only for SUSPENDED and DELAYED
  *    indices): a binary min-heap orders those with a deadline, and a
@@ -77,30 +79,38 @@ struct lk_susp {
 	uint32_t kind;
 };
 
+/*
+ * The first cache line holds everything a register of a new or idle
+ * index touches besides its record and ring entry, so that under
+ * contention one line moves with the lock.
+ */
 struct locked {
 	struct rq_lock lock;
-	_Atomic size_t nr_queued;
-	_Atomic uint64_t next_deadline;
-	struct rq_waitq *wq;
-
-	struct lk_rec *tab;
 	uint32_t tab_bits;
-	uint32_t nr_rec;
-
+	struct lk_rec *tab;
 	uint32_t *ring;
 	uint32_t ring_mask;
 	uint32_t head, tail; /* tickets; entry t lives at ring[t & mask] */
+	uint32_t nr_rec;
+	uint32_t room; /* records that fit without growing anything */
+	_Atomic uint32_t nr_queued;
+	uint32_t ops; /* lock acquisitions since the last contention() */
+	uint64_t registered;
+
+	struct rq_waitq *wq rq_aligned;
+	_Atomic uint64_t next_deadline;
+	uint64_t duplicates, notified, unregistered, drained, completed,
+		stale, contended;
+	size_t nr_running, nr_suspended, nr_delayed;
 
 	struct lk_susp *susp;
 	uint32_t *heap; /* susp indices, min-heap on val */
 	uint32_t *bucket; /* signal-key chain heads */
 	uint32_t susp_cap, susp_free, heap_len;
-
-	size_t nr_running, nr_suspended, nr_delayed;
-	uint64_t registered, duplicates, notified, unregistered, drained,
-		completed, stale;
-	uint64_t ops, contended;
 };
+
+_Static_assert(offsetof(struct locked, wq) == RQ_CACHELINE,
+	       "hot fields of struct locked span two cache lines");
 
 /* ---- records ---- */
 
@@ -166,7 +176,39 @@ static uint32_t lk_ring_need(uint64_t nr_rec)
  * ring at least nr_rec + nr_rec/32 long.  Both allocations happen before
  * either structure changes.
  */
-static int lk_reserve_record(struct locked *b)
+/* Is ring entry @t live?  Returns its record if so. */
+static inline struct lk_rec *lk_ring_live(struct locked *b, uint32_t t)
+{
+	uint32_t cell = b->ring[t & b->ring_mask];
+	struct lk_rec *r;
+
+	if (cell == LK_NIL)
+		return NULL;
+	r = &b->tab[cell];
+	if (r->word == ((uint32_t)LK_QUEUED << LK_STATE_SHIFT |
+			(t & LK_AUX_MASK)))
+		return r;
+	return NULL;
+}
+
+static void lk_update_room(struct locked *b)
+{
+	uint64_t tab = ((uint64_t)4 << b->tab_bits) / 5;
+	uint64_t ring = ((uint64_t)b->ring_mask + 1 - 16) * 32 / 33;
+
+	b->room = (uint32_t)(tab < ring ? tab : ring);
+}
+
+static int lk_grow(struct locked *b);
+
+static inline int lk_reserve_record(struct locked *b)
+{
+	if (rq_likely(b->nr_rec < b->room))
+		return 0;
+	return lk_grow(b);
+}
+
+static int lk_grow(struct locked *b)
 {
 	uint64_t want = (uint64_t)b->nr_rec + 1;
 	uint32_t tbits = b->tab_bits, rbits, i;
@@ -180,8 +222,10 @@ static int lk_reserve_record(struct locked *b)
 	rbits = lk_ring_need(want);
 	if (((uint64_t)1 << rbits) <= (uint64_t)b->ring_mask + 1)
 		rbits = 0;
-	if (tbits == b->tab_bits && !rbits)
+	if (tbits == b->tab_bits && !rbits) {
+		lk_update_room(b);
 		return 0;
+	}
 
 	if (tbits != b->tab_bits) {
 		tab = rq_calloc((size_t)1 << tbits, sizeof(*tab));
@@ -196,17 +240,6 @@ static int lk_reserve_record(struct locked *b)
 		}
 	}
 
-	if (tab) {
-		for (i = 0; i < (1u << b->tab_bits); i++) {
-			struct lk_rec *r = &b->tab[i];
-
-			if (lk_state(r) != LK_EMPTY)
-				*lk_probe(tab, tbits, r->slot) = *r;
-		}
-		rq_free(b->tab);
-		b->tab = tab;
-		b->tab_bits = tbits;
-	}
 	if (ring) {
 		uint32_t mask = (1u << rbits) - 1, t;
 
@@ -217,17 +250,32 @@ static int lk_reserve_record(struct locked *b)
 		b->ring = ring;
 		b->ring_mask = mask;
 	}
+	if (tab) {
+		uint32_t t, j;
+
+		/*
+		 * Ring entries name table cells.  A QUEUED record's live entry
+		 * sits at its ticket, so point that one at the new cell; every
+		 * other entry is dead and becomes LK_NIL.
+		 */
+		for (t = b->head; t != b->tail; t++)
+			b->ring[t & b->ring_mask] = LK_NIL;
+		for (i = 0; i < (1u << b->tab_bits); i++) {
+			struct lk_rec *r = &b->tab[i];
+
+			if (lk_state(r) == LK_EMPTY)
+				continue;
+			j = (uint32_t)(lk_probe(tab, tbits, r->slot) - tab);
+			tab[j] = *r;
+			if (lk_state(r) == LK_QUEUED)
+				b->ring[lk_aux(r) & b->ring_mask] = j;
+		}
+		rq_free(b->tab);
+		b->tab = tab;
+		b->tab_bits = tbits;
+	}
+	lk_update_room(b);
 	return 0;
-}
-
-/* Is ring entry @t live? */
-static struct lk_rec *lk_ring_live(struct locked *b, uint32_t t)
-{
-	struct lk_rec *r = lk_lookup(b, b->ring[t & b->ring_mask]);
-
-	if (r && lk_state(r) == LK_QUEUED && lk_aux(r) == (t & LK_AUX_MASK))
-		return r;
-	return NULL;
 }
 
 /* Squeeze dead entries out of a full ring, in place, keeping order. */
@@ -240,7 +288,7 @@ static void lk_ring_compact(struct locked *b)
 		r = lk_ring_live(b, t);
 		if (!r)
 			continue;
-		b->ring[w & b->ring_mask] = r->slot;
+		b->ring[w & b->ring_mask] = (uint32_t)(r - b->tab);
 		lk_set(r, LK_QUEUED, w, false);
 		w++;
 	}
@@ -252,7 +300,7 @@ static void lk_enqueue(struct locked *b, struct lk_rec *r)
 {
 	if (b->tail - b->head > b->ring_mask)
 		lk_ring_compact(b);
-	b->ring[b->tail & b->ring_mask] = r->slot;
+	b->ring[b->tail & b->ring_mask] = (uint32_t)(r - b->tab);
 	lk_set(r, LK_QUEUED, b->tail, false);
 	b->tail++;
 	/* seq_cst RMW: pairs with the sleeper's announce (internal.h). */
@@ -518,7 +566,7 @@ static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 
 	if (hint > LK_MAX_RECORDS)
 		hint = LK_MAX_RECORDS;
-	b = rq_calloc(1, sizeof(*b));
+	b = rq_zalloc_aligned(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->wq = wq;
@@ -529,6 +577,7 @@ static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	if (!b->tab || !b->ring)
 		goto out_free;
 	b->susp_free = LK_NIL;
+	lk_update_room(b);
 	atomic_init(&b->nr_queued, 0);
 	atomic_init(&b->next_deadline, RQ_NO_DEADLINE);
 	*bep = b;
@@ -561,13 +610,15 @@ static void lk_destroy(void *be)
 static struct lk_rec *lk_get_for_register(struct locked *b,
 					  struct readyq_index idx, int *rc)
 {
-	struct lk_rec *r = lk_lookup(b, idx.slot);
+	struct lk_rec *r = lk_probe(b->tab, b->tab_bits, idx.slot);
 
-	if (!r) {
-		*rc = lk_reserve_record(b);
-		if (*rc)
-			return NULL;
-		r = lk_probe(b->tab, b->tab_bits, idx.slot);
+	if (lk_state(r) == LK_EMPTY) {
+		if (rq_unlikely(b->nr_rec >= b->room)) {
+			*rc = lk_grow(b);
+			if (*rc)
+				return NULL;
+			r = lk_probe(b->tab, b->tab_bits, idx.slot);
+		}
 		r->slot = idx.slot;
 		r->gen = idx.generation;
 		lk_set(r, LK_IDLE, 0, false);
@@ -691,7 +742,8 @@ static ssize_t lk_drain(void *be, struct readyq_index *out, size_t max)
 		out[n].generation = r->gen;
 		n++;
 	}
-	atomic_fetch_sub_explicit(&b->nr_queued, n, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&b->nr_queued, (uint32_t)n,
+				  memory_order_relaxed);
 	b->nr_running += n;
 	b->drained += n;
 	rq_unlock(&b->lock);
