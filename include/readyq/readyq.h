@@ -209,6 +209,8 @@ READYQ_EXPORT int readyq_resume_signal(struct readyq *q, uint64_t key);
 READYQ_EXPORT int readyq_poll_signal(struct readyq *q);
 READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns);
 READYQ_EXPORT void readyq_shutdown(struct readyq *q);
+READYQ_EXPORT int readyq_fd(struct readyq *q);
+READYQ_EXPORT int readyq_next_deadline(struct readyq *q, uint64_t *abs_ns);
 
 READYQ_EXPORT uint32_t readyq_throughput(const struct readyq *q);
 READYQ_EXPORT int readyq_stats(const struct readyq *q, struct readyq_stats *st);
