@@ -6,7 +6,7 @@
 # status 0, its shutdown message and exact accounting in its output.
 # examples/epoll: run to completion, expect exit status 0 and exact
 # accounting.  Each run is bounded by timeout(1) when available.
-bin="${top_builddir:-.}/examples"
+bin="./examples"
 out=$(mktemp "${TMPDIR:-/tmp}/readyq-examples.XXXXXX") || exit 99
 trap 'rm -f "$out"' EXIT
 fail=0

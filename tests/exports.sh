@@ -5,7 +5,7 @@
 # Reads the dynamic symbol table of the built libreadyq.so with nm -D and
 # fails on any defined symbol outside the readyq_ namespace (the version
 # node READYQ_0.1 itself aside).  Exit 77 (skip) only when nm is missing.
-so="${top_builddir:-.}/lib/.libs/libreadyq.so"
+so="./lib/.libs/libreadyq.so"
 
 if ! command -v nm >/dev/null 2>&1; then
 	echo "exports: SKIP: nm not installed"

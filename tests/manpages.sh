@@ -5,11 +5,13 @@
 # The names are the functions the built libreadyq.so exports (nm -D) plus
 # the static inline readyq_result_*() constructors of the header.  Each
 # needs man/NAME.3 in the source tree and in the installed list
-# ($MAN_PAGES, from Makefile.am), and readyq(7) must exist too.  Pages
-# that are ".so" links must point at an existing page.
-srcdir="${top_srcdir:-.}"
-so="${top_builddir:-.}/lib/.libs/libreadyq.so"
+# (dist_man_MANS in man/Makefile.inc), and readyq(7) must exist too.
+# Pages that are ".so" links must point at an existing page.  Runs in the
+# build directory; $srcdir is the source directory.
+srcdir="${srcdir:-.}"
+so="./lib/.libs/libreadyq.so"
 hdr="$srcdir/include/readyq/readyq.h"
+MAN_PAGES=$(grep -v '^#' "$srcdir/man/Makefile.inc" | grep -o 'man/[^ \\]*')
 fail=0
 
 if ! command -v nm >/dev/null 2>&1; then
