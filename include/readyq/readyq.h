@@ -25,6 +25,9 @@
  *  - waiting is level-triggered and wakes at most one sleeper per newly
  *    queued index; readyq_shutdown() wakes everyone.
  *
+ * Event loops wait on readyq_fd(), an eventfd written when an index is
+ * queued, with a timer at readyq_next_deadline() (see readyq_fd(3)).
+ *
  * Threads: every function may be called from any thread, concurrently,
  * with no registration step.  Errors are negative errno values; the state
  * is unchanged when a call fails.
