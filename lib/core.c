@@ -8,6 +8,7 @@
  * backend.  Backends therefore see only valid input.
  */
 #include "internal.h"
+#include "probes.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -203,12 +204,16 @@ READYQ_EXPORT void readyq_destroy(struct readyq *q)
  */
 READYQ_EXPORT int readyq_register(struct readyq *q, struct readyq_index idx)
 {
+	int rc;
+
 	if (rq_unlikely(!q))
 		return -EINVAL;
 	if (rq_unlikely(atomic_load_explicit(&q->wq.shutdown,
 					     memory_order_relaxed)))
 		return -ESHUTDOWN;
-	return q->ops->reg(q->be, idx);
+	rc = q->ops->reg(q->be, idx);
+	rq_probe(register, q, idx.slot, idx.generation, rc);
+	return rc;
 }
 
 /**
@@ -247,11 +252,15 @@ READYQ_EXPORT int readyq_unregister(struct readyq *q, struct readyq_index idx)
 READYQ_EXPORT ssize_t readyq_drain(struct readyq *q, struct readyq_index *out,
 				   size_t max)
 {
+	ssize_t n;
+
 	if (rq_unlikely(!q || !out || !max))
 		return -EINVAL;
 	if (max > SSIZE_MAX)
 		max = SSIZE_MAX;
-	return q->ops->drain(q->be, out, max);
+	n = q->ops->drain(q->be, out, max);
+	rq_probe(drain, q, max, n);
+	return n;
 }
 
 static int rq_check_result(const struct readyq_result *res)
@@ -304,7 +313,9 @@ READYQ_EXPORT int readyq_complete(struct readyq *q, struct readyq_index idx,
 	rc = rq_check_result(res);
 	if (rq_unlikely(rc))
 		return rc;
-	return q->ops->complete(q->be, idx, res);
+	rc = q->ops->complete(q->be, idx, res);
+	rq_probe(complete, q, idx.slot, idx.generation, (int)res->outcome, rc);
+	return rc;
 }
 
 /**
@@ -376,9 +387,13 @@ READYQ_EXPORT int readyq_poll_signal(struct readyq *q)
  */
 READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns)
 {
+	int rc;
+
 	if (rq_unlikely(!q))
 		return -EINVAL;
-	return rq_wait(q, timeout_ns);
+	rc = rq_wait(q, timeout_ns);
+	rq_probe(wait, q, timeout_ns, rc);
+	return rc;
 }
 
 /**
@@ -396,6 +411,7 @@ READYQ_EXPORT void readyq_shutdown(struct readyq *q)
 {
 	if (!q)
 		return;
+	rq_probe(shutdown, q);
 	atomic_store_explicit(&q->wq.shutdown, true, memory_order_seq_cst);
 	atomic_fetch_add_explicit(&q->wq.seq, 1, memory_order_seq_cst);
 	rq_futex_wake(&q->wq.seq, INT_MAX, RQ_WAKE_ALL);

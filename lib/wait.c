@@ -31,6 +31,7 @@
  * published before the flag was set is caught by that first poll.
  */
 #include "internal.h"
+#include "probes.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -126,6 +127,7 @@ void rq_waitq_notify_fd(struct rq_waitq *wq)
 
 	if (fd < 0)
 		return;
+	rq_probe(fd_notify, wq);
 	do
 		rc = write(fd, &one, sizeof(one));
 	while (rc < 0 && errno == EINTR);
