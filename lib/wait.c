@@ -133,7 +133,10 @@ void rq_waitq_notify_fd(struct rq_waitq *wq)
 	while (rc < 0 && errno == EINTR);
 }
 
-/* Wake @bits sleepers' futex and/or the eventfd, after a seq bump. */
+/*
+ * After new work: bump seq, write the eventfd if readyq_fd() made one, and
+ * wake one futex sleeper whose bitset has @bits, if anyone sleeps.
+ */
 static void rq_waitq_wake(struct rq_waitq *wq, uint32_t bits)
 {
 	uint32_t s = atomic_load_explicit(&wq->sleepers, memory_order_seq_cst);
