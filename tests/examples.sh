@@ -6,8 +6,7 @@
 # status 0, its shutdown message and exact accounting in its output.
 # examples/epoll: run to completion, expect exit status 0, some retries
 # (DELAYED mailboxes, due through readyq_next_deadline() and the timerfd)
-# and exact
-# accounting.  Each run is bounded by timeout(1) when available.
+# and exact accounting.  Each run is bounded by timeout(1) when available.
 bin="./examples"
 out=$(mktemp "${TMPDIR:-/tmp}/readyq-examples.XXXXXX") || exit 99
 trap 'rm -f "$out"' EXIT
