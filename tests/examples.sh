@@ -6,7 +6,8 @@
 # status 0, its shutdown message and exact accounting in its output.
 # examples/epoll: run to completion, expect exit status 0, some retries
 # (DELAYED mailboxes, due through readyq_next_deadline() and the timerfd)
-# and exact accounting.  Each run is bounded by timeout(1) when available.
+# and exact accounting.  Each run is bounded (30 s after SIGTERM for the
+# daemon, 60 s with timeout(1) for the epoll loop).
 bin="./examples"
 out=$(mktemp "${TMPDIR:-/tmp}/readyq-examples.XXXXXX") || exit 99
 trap 'rm -f "$out"' EXIT
@@ -24,6 +25,13 @@ while ! grep -q '^daemon: running' "$out" && [ $i -lt 100 ]; do
 done
 sleep 0.5
 kill -TERM $pid
+# A daemon that does not stop within 30 s fails (status 137), not hangs.
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -KILL $pid 2>/dev/null
 wait $pid
 rc=$?
 sed 's/^/  /' "$out"
