@@ -8,6 +8,7 @@
  * backend.  Backends therefore see only valid input.
  */
 #include "internal.h"
+#include "probes.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -174,6 +175,7 @@ out_free:
  * @q: the queue, or NULL
  *
  * Indices may still be queued, running or suspended; they are forgotten.
+ * Closes the fd returned by readyq_fd(), if any.
  *
  * Context: no other thread may use @q during or after the call.
  */
@@ -182,6 +184,7 @@ READYQ_EXPORT void readyq_destroy(struct readyq *q)
 	if (!q)
 		return;
 	q->ops->destroy(q->be);
+	rq_waitq_fini(&q->wq);
 	rq_free(q);
 }
 
@@ -201,12 +204,16 @@ READYQ_EXPORT void readyq_destroy(struct readyq *q)
  */
 READYQ_EXPORT int readyq_register(struct readyq *q, struct readyq_index idx)
 {
+	int rc;
+
 	if (rq_unlikely(!q))
 		return -EINVAL;
 	if (rq_unlikely(atomic_load_explicit(&q->wq.shutdown,
 					     memory_order_relaxed)))
 		return -ESHUTDOWN;
-	return q->ops->reg(q->be, idx);
+	rc = q->ops->reg(q->be, idx);
+	rq_probe(register, q, idx.slot, idx.generation, rc);
+	return rc;
 }
 
 /**
@@ -245,11 +252,15 @@ READYQ_EXPORT int readyq_unregister(struct readyq *q, struct readyq_index idx)
 READYQ_EXPORT ssize_t readyq_drain(struct readyq *q, struct readyq_index *out,
 				   size_t max)
 {
+	ssize_t n;
+
 	if (rq_unlikely(!q || !out || !max))
 		return -EINVAL;
 	if (max > SSIZE_MAX)
 		max = SSIZE_MAX;
-	return q->ops->drain(q->be, out, max);
+	n = q->ops->drain(q->be, out, max);
+	rq_probe(drain, q, max, n);
+	return n;
 }
 
 static int rq_check_result(const struct readyq_result *res)
@@ -302,7 +313,9 @@ READYQ_EXPORT int readyq_complete(struct readyq *q, struct readyq_index idx,
 	rc = rq_check_result(res);
 	if (rq_unlikely(rc))
 		return rc;
-	return q->ops->complete(q->be, idx, res);
+	rc = q->ops->complete(q->be, idx, res);
+	rq_probe(complete, q, idx.slot, idx.generation, (int)res->outcome, rc);
+	return rc;
 }
 
 /**
@@ -374,9 +387,13 @@ READYQ_EXPORT int readyq_poll_signal(struct readyq *q)
  */
 READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns)
 {
+	int rc;
+
 	if (rq_unlikely(!q))
 		return -EINVAL;
-	return rq_wait(q, timeout_ns);
+	rc = rq_wait(q, timeout_ns);
+	rq_probe(wait, q, timeout_ns, rc);
+	return rc;
 }
 
 /**
@@ -385,7 +402,8 @@ READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns)
  *
  * Later readyq_wait() and readyq_register() calls return -ESHUTDOWN;
  * readyq_drain() and readyq_complete() still work so that workers can
- * finish or abandon what they hold.  Idempotent.
+ * finish or abandon what they hold.  Makes readyq_fd()'s fd readable.
+ * Idempotent.
  *
  * Context: any thread.
  */
@@ -393,9 +411,79 @@ READYQ_EXPORT void readyq_shutdown(struct readyq *q)
 {
 	if (!q)
 		return;
+	rq_probe(shutdown, q);
 	atomic_store_explicit(&q->wq.shutdown, true, memory_order_seq_cst);
 	atomic_fetch_add_explicit(&q->wq.seq, 1, memory_order_seq_cst);
 	rq_futex_wake(&q->wq.seq, INT_MAX, RQ_WAKE_ALL);
+	rq_waitq_notify_fd(&q->wq);
+}
+
+/**
+ * readyq_fd() - a file descriptor that becomes readable when there is work
+ * @q: the queue
+ *
+ * For event loops (epoll(7), poll(2)) that wait on the queue beside their
+ * sockets.  The fd is an eventfd(2) (non-blocking, close-on-exec), created
+ * on the first call; later calls return the same fd, and readyq_destroy()
+ * closes it.  Do not close it yourself.
+ *
+ * Semantics (edge-style, nothing lost): the library adds to the fd's
+ * counter whenever an index becomes QUEUED, whenever the earliest pending
+ * deadline moves earlier, and on readyq_shutdown().  Only the caller
+ * clears it, by read(2)ing 8 bytes.  The loop is: wait for the fd (or the
+ * deadline timer) to be readable; read it; then call readyq_drain() until
+ * it returns 0, completing each index; then arm the timer from
+ * readyq_next_deadline() and wait again.  Work queued after the read is
+ * either drained by that loop or leaves the fd readable again, so reading
+ * before draining never loses a notification.  The fd is readable right
+ * after creation when work was already queued or due.
+ *
+ * Deadlines (DELAYED and after-delay SUSPENDED indices) do not make the
+ * fd readable when they pass: no library thread watches them.  Take the
+ * earliest one from readyq_next_deadline() after draining and bound the
+ * wait by it (epoll timeout or a timerfd); the fd tells when it moved
+ * earlier.  After readyq_shutdown() the fd is readable and
+ * readyq_poll_signal() returns -ESHUTDOWN.
+ *
+ * Once the fd exists every new QUEUED index costs one write(2) on it;
+ * without it, queues pay nothing.
+ *
+ * Context: any thread.
+ * Return: the fd (>= 0); -EINVAL for a NULL @q; a negative errno from
+ * eventfd(2) (-EMFILE, -ENFILE, -ENOMEM), with nothing changed.
+ */
+READYQ_EXPORT int readyq_fd(struct readyq *q)
+{
+	if (rq_unlikely(!q))
+		return -EINVAL;
+	return rq_waitq_fd(q);
+}
+
+/**
+ * readyq_next_deadline() - the earliest pending deadline
+ * @q: the queue
+ * @abs_ns: where to store it, in CLOCK_MONOTONIC nanoseconds
+ *
+ * The earliest time at which a DELAYED or after-delay SUSPENDED index
+ * becomes due; it may already have passed (then readyq_drain() moves it to
+ * the queue).  Use it with readyq_fd() to bound an event loop's sleep, for
+ * example with a timerfd armed with TFD_TIMER_ABSTIME.
+ *
+ * Context: any thread.
+ * Return: 1 with *@abs_ns set; 0 when nothing waits for a deadline
+ * (*@abs_ns is left alone); -EINVAL for NULL arguments.
+ */
+READYQ_EXPORT int readyq_next_deadline(struct readyq *q, uint64_t *abs_ns)
+{
+	uint64_t d;
+
+	if (rq_unlikely(!q || !abs_ns))
+		return -EINVAL;
+	d = q->ops->next_deadline(q->be);
+	if (d == RQ_NO_DEADLINE)
+		return 0;
+	*abs_ns = d;
+	return 1;
 }
 
 /**

@@ -17,6 +17,11 @@
  * polls the backend.  One of the two therefore sees the other: no lost
  * wake-ups, and no futex call at all while nobody sleeps.
  *
+ * Event fd (readyq_fd()): once a caller asked for one, the top bit of
+ * @sleepers (RQ_SLEEPERS_FD) stays set, so every kick takes the slow path,
+ * which writes the eventfd as well as waking a futex sleeper.  Without an
+ * fd the fast path is unchanged: one load of the word it always read.
+ *
  * Allocation (lib/alloc.c): backends allocate only through rq_malloc(),
  * rq_calloc() and rq_free(), so that tests can make the Nth allocation
  * fail.
@@ -108,15 +113,22 @@ static inline void rq_unlock(struct rq_lock *l)
 }
 
 /* ---- waiting (lib/wait.c) ---- */
+/* @sleepers flag: readyq_fd() was called, kicks write the eventfd. */
+#define RQ_SLEEPERS_FD 0x80000000u
+
 struct rq_waitq {
 	_Atomic uint32_t seq; /* futex word: bumped by every kick */
-	_Atomic uint32_t sleepers; /* threads between announce and leave */
+	_Atomic uint32_t sleepers; /* threads between announce and leave,
+				    * | RQ_SLEEPERS_FD */
 	_Atomic uint32_t timer_owner; /* a sleeper watches the deadlines */
 	_Atomic bool shutdown;
 	_Atomic uint64_t waits, wakeups, timeouts;
+	_Atomic int efd; /* readyq_fd()'s eventfd, -1 until asked for */
 };
 
 void rq_waitq_init(struct rq_waitq *wq);
+void rq_waitq_fini(struct rq_waitq *wq);
+void rq_waitq_notify_fd(struct rq_waitq *wq);
 
 void rq_waitq_kick_slow(struct rq_waitq *wq);
 void rq_waitq_kick_timer(struct rq_waitq *wq);
@@ -124,6 +136,8 @@ void rq_waitq_kick_timer(struct rq_waitq *wq);
 /**
  * rq_waitq_kick() - wake one sleeper, if any, after new work was published
  * @wq: the wait queue
+ *
+ * Also signals readyq_fd()'s eventfd when one exists (RQ_SLEEPERS_FD).
  *
  * Context: any.  The caller must have published the new QUEUED index (or
  * the earlier deadline) with a seq_cst read-modify-write or fence.
@@ -218,5 +232,6 @@ struct readyq {
 };
 
 int rq_wait(struct readyq *q, int64_t timeout_ns);
+int rq_waitq_fd(struct readyq *q);
 
 #endif /* READYQ_INTERNAL_H */

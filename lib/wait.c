@@ -22,12 +22,21 @@
  * all.  It sleeps with RQ_WAKE_TIMER in its futex bitset: a backend whose
  * earliest deadline moves earlier wakes just that thread to re-arm.  A timer owner that leaves while others sleep and a deadline is
  * pending hands the timer on by waking one of them.
+ *
+ * Event fd: readyq_fd() creates an eventfd lazily and sets RQ_SLEEPERS_FD
+ * in @sleepers, then polls once.  Every kick (new QUEUED index, earlier
+ * deadline, shutdown) then writes 1 to the eventfd; the caller reads it to
+ * clear it and drains after the read, so a kick that its drain missed
+ * came after the read and leaves the fd readable again.  A register that
+ * published before the flag was set is caught by that first poll.
  */
 #include "internal.h"
+#include "probes.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -89,12 +98,59 @@ void rq_waitq_init(struct rq_waitq *wq)
 	atomic_init(&wq->waits, 0);
 	atomic_init(&wq->wakeups, 0);
 	atomic_init(&wq->timeouts, 0);
+	atomic_init(&wq->efd, -1);
+}
+
+/* Context: no other thread may use @wq (readyq_destroy()). */
+void rq_waitq_fini(struct rq_waitq *wq)
+{
+	int fd = atomic_load_explicit(&wq->efd, memory_order_relaxed);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+/**
+ * rq_waitq_notify_fd() - make readyq_fd()'s eventfd readable
+ * @wq: the wait queue
+ *
+ * Adds 1 to the eventfd counter.  A full counter (EAGAIN) is already
+ * readable, so the result is ignored.
+ *
+ * Context: any; async-signal-safe.
+ */
+void rq_waitq_notify_fd(struct rq_waitq *wq)
+{
+	int fd = atomic_load_explicit(&wq->efd, memory_order_seq_cst);
+	uint64_t one = 1;
+	ssize_t rc;
+
+	if (fd < 0)
+		return;
+	rq_probe(fd_notify, wq);
+	do
+		rc = write(fd, &one, sizeof(one));
+	while (rc < 0 && errno == EINTR);
+}
+
+/*
+ * After new work: bump seq, write the eventfd if readyq_fd() made one, and
+ * wake one futex sleeper whose bitset has @bits, if anyone sleeps.
+ */
+static void rq_waitq_wake(struct rq_waitq *wq, uint32_t bits)
+{
+	uint32_t s = atomic_load_explicit(&wq->sleepers, memory_order_seq_cst);
+
+	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
+	if (rq_unlikely(s & RQ_SLEEPERS_FD))
+		rq_waitq_notify_fd(wq);
+	if (s & ~RQ_SLEEPERS_FD)
+		rq_futex_wake(&wq->seq, 1, bits);
 }
 
 void rq_waitq_kick_slow(struct rq_waitq *wq)
 {
-	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
-	rq_futex_wake(&wq->seq, 1, RQ_WAKE_WORK);
+	rq_waitq_wake(wq, RQ_WAKE_WORK);
 }
 
 /**
@@ -102,7 +158,8 @@ void rq_waitq_kick_slow(struct rq_waitq *wq)
  * @wq: the wait queue
  *
  * Wakes the timer owner only (it sleeps with RQ_WAKE_TIMER in its futex
- * bitset), so that it re-arms its timeout.
+ * bitset), so that it re-arms its timeout, and signals readyq_fd()'s
+ * eventfd so that an event loop re-reads readyq_next_deadline().
  *
  * Context: any.  The caller published the deadline with a seq_cst store.
  */
@@ -110,8 +167,7 @@ void rq_waitq_kick_timer(struct rq_waitq *wq)
 {
 	if (!atomic_load_explicit(&wq->sleepers, memory_order_seq_cst))
 		return;
-	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
-	rq_futex_wake(&wq->seq, 1, RQ_WAKE_TIMER);
+	rq_waitq_wake(wq, RQ_WAKE_TIMER);
 }
 
 static bool rq_shut(struct rq_waitq *wq)
@@ -147,8 +203,9 @@ static int rq_sleep_once(struct readyq *q, uint64_t abs_deadline)
 		atomic_store_explicit(&wq->timer_owner, 0,
 				      memory_order_seq_cst);
 		/* Hand the timer to another sleeper if deadlines remain. */
-		if (atomic_load_explicit(&wq->sleepers,
-					 memory_order_seq_cst) > 1 &&
+		if ((atomic_load_explicit(&wq->sleepers,
+					  memory_order_seq_cst) &
+		     ~RQ_SLEEPERS_FD) > 1 &&
 		    q->ops->next_deadline(q->be) != RQ_NO_DEADLINE)
 			rq_waitq_kick_slow(wq);
 	}
@@ -188,4 +245,39 @@ int rq_wait(struct readyq *q, int64_t timeout_ns)
 		atomic_fetch_add_explicit(&wq->timeouts, 1,
 					  memory_order_relaxed);
 	return rc;
+}
+
+/**
+ * rq_waitq_fd() - readyq_fd(): the queue's eventfd, created on first use
+ * @q: the queue
+ *
+ * Return: the fd, or a negative errno from eventfd(2).
+ */
+int rq_waitq_fd(struct readyq *q)
+{
+	struct rq_waitq *wq = &q->wq;
+	int fd = atomic_load_explicit(&wq->efd, memory_order_acquire);
+	int none = -1;
+
+	if (fd >= 0)
+		return fd;
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (!atomic_compare_exchange_strong_explicit(&wq->efd, &none, fd,
+						     memory_order_seq_cst,
+						     memory_order_seq_cst)) {
+		close(fd); /* another thread won; @none holds its fd */
+		return none;
+	}
+	/*
+	 * From here every kick writes the fd.  Work published before the
+	 * flag was visible was not signalled: the seq_cst RMW here and the
+	 * seq_cst load in rq_waitq_kick() order it before this poll.
+	 */
+	atomic_fetch_or_explicit(&wq->sleepers, RQ_SLEEPERS_FD,
+				 memory_order_seq_cst);
+	if (rq_shut(wq) || q->ops->poll(q->be))
+		rq_waitq_notify_fd(wq);
+	return fd;
 }

@@ -25,6 +25,9 @@
  *  - waiting is level-triggered and wakes at most one sleeper per newly
  *    queued index; readyq_shutdown() wakes everyone.
  *
+ * Event loops wait on readyq_fd(), an eventfd written when an index is
+ * queued, with a timer at readyq_next_deadline() (see readyq_fd(3)).
+ *
  * Threads: every function may be called from any thread, concurrently,
  * with no registration step.  Errors are negative errno values; the state
  * is unchanged when a call fails.
@@ -216,6 +219,8 @@ READYQ_EXPORT int readyq_resume_signal(struct readyq *q, uint64_t key);
 READYQ_EXPORT int readyq_poll_signal(struct readyq *q);
 READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns);
 READYQ_EXPORT void readyq_shutdown(struct readyq *q);
+READYQ_EXPORT int readyq_fd(struct readyq *q);
+READYQ_EXPORT int readyq_next_deadline(struct readyq *q, uint64_t *abs_ns);
 
 READYQ_EXPORT uint32_t readyq_throughput(const struct readyq *q);
 READYQ_EXPORT int readyq_stats(const struct readyq *q, struct readyq_stats *st);
