@@ -249,8 +249,7 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	ad_inst_free(old);
 	a->switches++;
 	/* What sleepers polled may have moved: let them look again. */
-	atomic_fetch_add_explicit(&a->wq->seq, 1, memory_order_seq_cst);
-	rq_futex_wake(&a->wq->seq, INT_MAX, RQ_WAKE_ALL);
+	rq_waitq_wake_all(a->wq);
 	return 0;
 }
 

@@ -132,6 +132,7 @@ void rq_waitq_notify_fd(struct rq_waitq *wq);
 
 void rq_waitq_kick_slow(struct rq_waitq *wq);
 void rq_waitq_kick_timer(struct rq_waitq *wq);
+void rq_waitq_wake_all(struct rq_waitq *wq);
 
 /**
  * rq_waitq_kick() - wake one sleeper, if any, after new work was published

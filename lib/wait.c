@@ -148,6 +148,26 @@ static void rq_waitq_wake(struct rq_waitq *wq, uint32_t bits)
 		rq_futex_wake(&wq->seq, 1, bits);
 }
 
+/**
+ * rq_waitq_wake_all() - everything may have moved: every sleeper looks again
+ * @wq: the wait queue
+ *
+ * Used after the adaptive backend migrated its state.  Also signals
+ * readyq_fd()'s eventfd.
+ *
+ * Context: any.
+ */
+void rq_waitq_wake_all(struct rq_waitq *wq)
+{
+	uint32_t s = atomic_load_explicit(&wq->sleepers, memory_order_seq_cst);
+
+	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
+	if (s & RQ_SLEEPERS_FD)
+		rq_waitq_notify_fd(wq);
+	if (s & ~RQ_SLEEPERS_FD)
+		rq_futex_wake(&wq->seq, INT_MAX, RQ_WAKE_ALL);
+}
+
 void rq_waitq_kick_slow(struct rq_waitq *wq)
 {
 	rq_waitq_wake(wq, RQ_WAKE_WORK);
