@@ -46,10 +46,10 @@ done
 case $MODE in
 quick)	ITER=5;  ROUNDS=2; STEADY_MSGS=100000; STEADY_ROUNDS=1
 	SAMPLES=500;  SCALE_OPS=100000; SCALE_ROUNDS=1 ;;
-long)	ITER=50; ROUNDS=5; STEADY_MSGS=500000; STEADY_ROUNDS=3
-	SAMPLES=10000; SCALE_OPS=2000000; SCALE_ROUNDS=5 ;;
-*)	ITER=20; ROUNDS=3; STEADY_MSGS=500000; STEADY_ROUNDS=2
-	SAMPLES=3000; SCALE_OPS=500000; SCALE_ROUNDS=3 ;;
+long)	ITER=50; ROUNDS=10; STEADY_MSGS=1000000; STEADY_ROUNDS=5
+	SAMPLES=20000; SCALE_OPS=4000000; SCALE_ROUNDS=5 ;;
+*)	ITER=30; ROUNDS=4; STEADY_MSGS=500000; STEADY_ROUNDS=3
+	SAMPLES=5000; SCALE_OPS=1000000; SCALE_ROUNDS=3 ;;
 esac
 THREADS="1 2 4 8"
 MAILBOXES="64 1024 65536"
@@ -129,7 +129,8 @@ awk -v threads="$THREADS" -v csv="$RESULTS/seed.csv" \
     -v dat="$WORK/seed.dat" -v verdicts="$WORK/verdicts.txt" '
 function val(v, n) { return ((v, n) in t) ? t[v, n] : "" }
 function cell(x) { return x == "" ? "n/a" : sprintf("%.0f", x) }
-function ratio(a, b) { return (a == "" || b == "") ? "n/a" : sprintf("%.2fx", a / b) }
+function ratio(a, b) { return (a == "" || b == "") ? "n/a, not built" : sprintf("%.2fx", a / b) }
+function rt(a, b) { return (a == "" || b == "") ? "n/a" : sprintf("%.2fx", a / b) }
 function verdict(ok, text) { printf "%s %s\n", ok ? "PASS" : "MISS", text >> verdicts }
 $2 == "na" { next }
 { t[$1, $2] = $3; seen[$1] = 1 }
@@ -154,8 +155,8 @@ END {
 		N = val("naive", n); LM = val("lockfree_mutex", n); F = val("floor", n)
 		printf "%-7s %9s %9s %9s | %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s\n",
 		    n, cell(sd), cell(s1), cell(s2), cell(L), cell(LF), cell(A),
-		    cell(N), cell(LM), cell(F), ratio(sd, L), ratio(s2, LF),
-		    ratio(best, A), ratio(N, A), ratio(L, F)
+		    cell(N), cell(LM), cell(F), rt(sd, L), rt(s2, LF),
+		    rt(best, A), rt(N, A), rt(L, F)
 		split("seed_default_locked seed_v1_with_mutex seed_v2_no_mutex locked lockfree adaptive naive lockfree_mutex floor", names, " ")
 		line = n
 		for (j = 1; j <= 9; j++) {
@@ -169,7 +170,7 @@ END {
 			if (n >= 4)
 				verdict(A != "" && N / A >= 1.3, sprintf("seed %s threads: adaptive >= 1.3x naive (%s) [goal]", n, ratio(N, A)))
 			verdict(L != "" && L < sd, sprintf("seed %s threads: locked ahead of seed_default (%s) [floor]", n, ratio(sd, L)))
-			verdict(LF != "" && LF < s2, sprintf("seed %s threads: lockfree ahead of seed_v2 (%s)%s [floor]", n, ratio(s2, LF), LF == "" ? " not built" : ""))
+			verdict(LF != "" && LF < s2, sprintf("seed %s threads: lockfree ahead of seed_v2 (%s) [floor]", n, ratio(s2, LF)))
 			verdict(L != "" && sd / L >= 2, sprintf("seed %s threads: locked >= 2x seed_default (%s)", n, ratio(sd, L)))
 		} else if (n >= 4) {
 			verdict(A != "" && N / A >= 1.3, sprintf("seed %s threads: adaptive >= 1.3x naive (%s) [goal]", n, ratio(N, A)))
