@@ -15,7 +15,9 @@
  *  - time: then K operations on mailboxes picked at random among the N
  *    (register; every 32 registers, drain and complete each with
  *    COMPLETED(false)); ns per register+drain+complete.
- * Rounds are interleaved across variants and the median is printed.
+ * Each round runs every size and every variant (order rotated), so the
+ * sizes compared by the 2x target are measured side by side; the median
+ * over rounds is printed.
  * Everything runs in the main thread, so mallinfo2() sees every
  * allocation the queue makes (its own helper threads' arenas included).
  */
@@ -102,7 +104,7 @@ int bench_scale(const struct bq_opts *o)
 	double bq[16][16], bi[16][16], ns[16][16], tmp[32];
 	size_t nv = 0, i, k, si, ns_sz = o->nr_mailboxes;
 	unsigned long rnd, rounds = o->rounds ? o->rounds : 1, step = 0;
-	struct scale_result res[16][32];
+	static struct scale_result res[16][16][32];
 	FILE *csv;
 
 	if (rounds > 32)
@@ -121,25 +123,30 @@ int bench_scale(const struct bq_opts *o)
 	printf("# scale: %lu random register+drain+complete per size; bytes from mallinfo2()\n",
 	       o->messages);
 	printf("# variant mailboxes bytes_per_mailbox_queued bytes_per_mailbox_idle ns_per_op\n");
-	for (si = 0; si < ns_sz; si++) {
-		unsigned long n = o->mailboxes[si];
-
-		for (rnd = 0; rnd < rounds; rnd++) {
+	if (ns_sz > 16)
+		ns_sz = 16;
+	/* sizes inside rounds: the 1k and 1M figures see the same machine */
+	for (rnd = 0; rnd < rounds; rnd++) {
+		for (si = 0; si < ns_sz; si++) {
 			for (i = 0; i < nv; i++) {
-				k = (i + rnd) % nv;
+				k = (i + rnd + si) % nv;
 				if (!avail[k])
 					continue;
-				if (scale_once(vs[k], n, o->messages,
-					       &res[k][rnd])) {
+				if (scale_once(vs[k], o->mailboxes[si],
+					       o->messages, &res[k][si][rnd])) {
 					fprintf(stderr,
 						"readyq-bench: scale %s %lu: a call failed\n",
-						vs[k]->name, n);
+						vs[k]->name, o->mailboxes[si]);
 					return 1;
 				}
 				bq_progress("scale", ++step,
 					    ns_sz * rounds * nv);
 			}
 		}
+	}
+	for (si = 0; si < ns_sz; si++) {
+		unsigned long n = o->mailboxes[si];
+
 		for (k = 0; k < nv; k++) {
 			if (!avail[k]) {
 				printf("%s %lu n/a (not built)\n", vs[k]->name,
@@ -150,13 +157,13 @@ int bench_scale(const struct bq_opts *o)
 				continue;
 			}
 			for (rnd = 0; rnd < rounds; rnd++)
-				tmp[rnd] = res[k][rnd].bytes_queued;
+				tmp[rnd] = res[k][si][rnd].bytes_queued;
 			bq[k][si] = bq_median(tmp, rounds);
 			for (rnd = 0; rnd < rounds; rnd++)
-				tmp[rnd] = res[k][rnd].bytes_idle;
+				tmp[rnd] = res[k][si][rnd].bytes_idle;
 			bi[k][si] = bq_median(tmp, rounds);
 			for (rnd = 0; rnd < rounds; rnd++)
-				tmp[rnd] = res[k][rnd].ns_per_op;
+				tmp[rnd] = res[k][si][rnd].ns_per_op;
 			ns[k][si] = bq_median(tmp, rounds);
 			printf("%s %lu %.1f %.1f %.1f\n", vs[k]->name, n,
 			       bq[k][si], bi[k][si], ns[k][si]);
