@@ -245,9 +245,10 @@ int bench_latency(const struct bq_opts *o)
 		if (!avail[k] || vs[k] == NULL || vs[k]->backend < 0 ||
 		    !strcmp(names[k], "lockfree_mutex"))
 			continue;
-		bq_verdict(p50[k] <= 1.5 * futex_p50,
-			   "latency %s p50 %.2f us <= 1.5 x futex p50 %.2f us (%.2fx)",
-			   names[k], p50[k], futex_p50, p50[k] / futex_p50);
+		bq_verdict(
+			p50[k] <= 1.5 * futex_p50,
+			"latency %s p50 %.2f us <= 1.5 x futex p50 %.2f us (%.2fx)",
+			names[k], p50[k], futex_p50, p50[k] / futex_p50);
 	}
 	for (k = 0; k < nv; k++)
 		free(samples[k]);

@@ -59,8 +59,11 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct bq_opts o = {
-		.iterations = 30, .producers = 2, .workers = 2,
-		.messages = 500000, .samples = 2000,
+		.iterations = 30,
+		.producers = 2,
+		.workers = 2,
+		.messages = 500000,
+		.samples = 2000,
 	};
 	const char *cmd;
 	bool have_m = false;
@@ -140,8 +143,8 @@ int main(int argc, char **argv)
 		return bench_latency(&o);
 	if (!strcmp(cmd, "scale")) {
 		if (!have_m)
-			o.nr_mailboxes = (size_t)bq_parse_list(
-				"1k,10k,100k,1M", o.mailboxes, 16);
+			o.nr_mailboxes = (size_t)bq_parse_list("1k,10k,100k,1M",
+							       o.mailboxes, 16);
 		if (!o.rounds)
 			o.rounds = 3;
 		return bench_scale(&o);

@@ -112,13 +112,15 @@ int bench_scale(const struct bq_opts *o)
 	for (i = 0; i < bq_nr_variants; i++) {
 		/* lockfree_mutex holds what lockfree holds: only on request */
 		if (!bq_selected(o, bq_variants[i].name) ||
-		    (!o->only && !strcmp(bq_variants[i].name, "lockfree_mutex")))
+		    (!o->only &&
+		     !strcmp(bq_variants[i].name, "lockfree_mutex")))
 			continue;
 		vs[nv] = &bq_variants[i];
 		avail[nv] = bq_variant_available(vs[nv]);
 		nv++;
 	}
-	csv = bq_csv_open(o,
+	csv = bq_csv_open(
+		o,
 		"variant,mailboxes,bytes_per_mailbox_queued,bytes_per_mailbox_idle,ns_per_op");
 	printf("# scale: %lu random register+drain+complete per size; bytes from mallinfo2()\n",
 	       o->messages);
@@ -183,21 +185,22 @@ int bench_scale(const struct bq_opts *o)
 		if (!avail[k] || vs[k]->backend < 0 ||
 		    !strcmp(vs[k]->name, "lockfree_mutex"))
 			continue;
-		bq_verdict(ns[k][ns_sz - 1] <= 2 * ns[k][0],
-			   "scale %s per-op %.1f ns at %lu <= 2 x %.1f ns at %lu (%.2fx)",
-			   vs[k]->name, ns[k][ns_sz - 1],
-			   o->mailboxes[ns_sz - 1], ns[k][0], o->mailboxes[0],
-			   ns[k][ns_sz - 1] / ns[k][0]);
+		bq_verdict(
+			ns[k][ns_sz - 1] <= 2 * ns[k][0],
+			"scale %s per-op %.1f ns at %lu <= 2 x %.1f ns at %lu (%.2fx)",
+			vs[k]->name, ns[k][ns_sz - 1], o->mailboxes[ns_sz - 1],
+			ns[k][0], o->mailboxes[0], ns[k][ns_sz - 1] / ns[k][0]);
 		if (vs[k]->backend == READYQ_BACKEND_LOCKED)
 			lim = 32;
 		else if (vs[k]->backend == READYQ_BACKEND_LOCKFREE)
 			lim = 64;
 		if (lim > 0)
-			bq_verdict(bq[k][ns_sz - 1] <= lim &&
-					   bi[k][ns_sz - 1] <= lim,
-				   "scale %s bytes/mailbox at %lu: %.1f queued, %.1f idle <= %.0f",
-				   vs[k]->name, o->mailboxes[ns_sz - 1],
-				   bq[k][ns_sz - 1], bi[k][ns_sz - 1], lim);
+			bq_verdict(
+				bq[k][ns_sz - 1] <= lim &&
+					bi[k][ns_sz - 1] <= lim,
+				"scale %s bytes/mailbox at %lu: %.1f queued, %.1f idle <= %.0f",
+				vs[k]->name, o->mailboxes[ns_sz - 1],
+				bq[k][ns_sz - 1], bi[k][ns_sz - 1], lim);
 	}
 	return 0;
 }

@@ -36,7 +36,7 @@ struct floor_node {
 
 struct floor_q {
 	_Atomic uint8_t *claim;
-	struct floor_node *nodes;	/* one per slot, dense */
+	struct floor_node *nodes; /* one per slot, dense */
 	struct floor_node head;
 	struct floor_node *_Atomic tail;
 };
@@ -102,7 +102,7 @@ static void floor_destroy(struct floor_q *f)
 /* ---- one timed run ---- */
 
 struct seed_arg {
-	const struct bq_variant *v;	/* NULL: the floor */
+	const struct bq_variant *v; /* NULL: the floor */
 	void *h;
 	unsigned int t;
 	_Atomic int errors;
@@ -166,8 +166,8 @@ static double seed_once(const struct bq_variant *v, unsigned int nthreads)
 	if (!out)
 		abort();
 	if (v) {
-		while (got < total && (n = v->drain(h, out + got,
-						    total - got)) > 0)
+		while (got < total &&
+		       (n = v->drain(h, out + got, total - got)) > 0)
 			got += (size_t)n;
 		v->destroy(h);
 	} else {
@@ -227,7 +227,7 @@ int bench_seed(const struct bq_opts *o)
 
 		if (n > MAX_THREADS)
 			n = MAX_THREADS;
-		for (k = 0; k < nv; k++)	/* warm-up */
+		for (k = 0; k < nv; k++) /* warm-up */
 			if (avail[k])
 				seed_once(vs[k], n), seed_once(vs[k], n);
 		for (it = 0; it < o->iterations; it++) {

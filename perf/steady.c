@@ -194,7 +194,8 @@ int bench_steady(const struct bq_opts *o)
 		avail[nv] = bq_variant_available(vs[nv]);
 		nv++;
 	}
-	csv = bq_csv_open(o,
+	csv = bq_csv_open(
+		o,
 		"variant,mailboxes,msgs_per_s,regs_per_s,double_turns,errors,check");
 	printf("# steady: %lu producers x %lu messages, %lu workers, batches of 32\n",
 	       o->producers, o->messages, o->workers);

@@ -143,9 +143,8 @@ void bq_progress(const char *what, unsigned long done, unsigned long total)
 	if (t - progress_last < (tty ? 500000000ull : 10000000000ull))
 		return;
 	progress_last = t;
-	fprintf(stderr, "%s[%s] %lu/%lu, %.0f s%s", tty ? "\r" : "", what,
-		done, total, (double)(t - progress_start) / 1e9,
-		tty ? "   " : "\n");
+	fprintf(stderr, "%s[%s] %lu/%lu, %.0f s%s", tty ? "\r" : "", what, done,
+		total, (double)(t - progress_start) / 1e9, tty ? "   " : "\n");
 	progress_shown = tty;
 }
 

@@ -163,15 +163,15 @@ struct naive_node {
 	uint32_t gen;
 	uint8_t state;
 	bool notified;
-	struct naive_node *hnext;	/* hash chain */
-	struct naive_node *qnext;	/* FIFO list */
+	struct naive_node *hnext; /* hash chain */
+	struct naive_node *qnext; /* FIFO list */
 };
 
 struct naive {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct naive_node **buckets;
-	size_t nr_buckets;		/* power of two */
+	size_t nr_buckets; /* power of two */
 	size_t count;
 	struct naive_node *head, *tail;
 	size_t queued;
@@ -245,7 +245,7 @@ static void naive_grow(struct naive *n)
 
 	nb = calloc(nr, sizeof(*nb));
 	if (!nb)
-		return;		/* keep the longer chains */
+		return; /* keep the longer chains */
 	for (i = 0; i < n->nr_buckets; i++) {
 		for (e = n->buckets[i]; e; e = next) {
 			next = e->hnext;
@@ -425,22 +425,32 @@ static void naive_shutdown(void *h)
 
 /* ---- the table ---- */
 
-#define LIB_OPS                                                               \
-	.create = lib_create, .destroy = lib_destroy, .reg = lib_reg,          \
-	.drain = lib_drain, .complete = lib_complete, .wait = lib_wait,        \
+#define LIB_OPS                                                         \
+	.create = lib_create, .destroy = lib_destroy, .reg = lib_reg,   \
+	.drain = lib_drain, .complete = lib_complete, .wait = lib_wait, \
 	.shutdown = lib_shutdown
 
 const struct bq_variant bq_variants[] = {
 	{ .name = "locked", .backend = READYQ_BACKEND_LOCKED, LIB_OPS },
 	{ .name = "lockfree", .backend = READYQ_BACKEND_LOCKFREE, LIB_OPS },
 	{ .name = "adaptive", .backend = READYQ_BACKEND_ADAPTIVE, LIB_OPS },
-	{ .name = "naive", .backend = -1, .create = naive_create,
-	  .destroy = naive_destroy, .reg = naive_reg, .drain = naive_drain,
-	  .complete = naive_complete, .wait = naive_wait,
+	{ .name = "naive",
+	  .backend = -1,
+	  .create = naive_create,
+	  .destroy = naive_destroy,
+	  .reg = naive_reg,
+	  .drain = naive_drain,
+	  .complete = naive_complete,
+	  .wait = naive_wait,
 	  .shutdown = naive_shutdown },
-	{ .name = "lockfree_mutex", .backend = READYQ_BACKEND_LOCKFREE,
-	  .create = lfm_create, .destroy = lfm_destroy, .reg = lfm_reg,
-	  .drain = lfm_drain, .complete = lfm_complete, .wait = lfm_wait,
+	{ .name = "lockfree_mutex",
+	  .backend = READYQ_BACKEND_LOCKFREE,
+	  .create = lfm_create,
+	  .destroy = lfm_destroy,
+	  .reg = lfm_reg,
+	  .drain = lfm_drain,
+	  .complete = lfm_complete,
+	  .wait = lfm_wait,
 	  .shutdown = lfm_shutdown },
 };
 const size_t bq_nr_variants = sizeof(bq_variants) / sizeof(bq_variants[0]);
