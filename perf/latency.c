@@ -27,7 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define CHUNK 200
+#define CHUNK 50
 
 enum lat_kind { LAT_QUEUE, LAT_CONDVAR, LAT_FUTEX };
 
