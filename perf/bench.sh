@@ -282,9 +282,10 @@ set title "Seed workload (N threads x 10,000 registers, one drain): median us, l
 set xlabel "threads"; set ylabel "microseconds (log)"
 set logscale y; set logscale x 2; set xrange [0.8:10]
 set xtics ("1" 1, "2" 2, "4" 4, "8" 8)
-plot for [c=2:4] "$WORK/seed.dat" using 1:c with linespoints lw 2 dt 2 \
+colors = "#9400d3 #009e73 #56b4e9 #e69f00 #0072b2 #d55e00 #e51e10 #cc79a7 #000000"
+plot for [c=2:4] "$WORK/seed.dat" using 1:c with linespoints lw 2 lc rgb word(colors, c - 1) dt 2 \
 	title columnhead(c) noenhanced, \
-     for [c=5:10] "$WORK/seed.dat" using 1:c with linespoints lw 2 \
+     for [c=5:10] "$WORK/seed.dat" using 1:c with linespoints lw 2 lc rgb word(colors, c - 1) \
 	title columnhead(c) noenhanced
 unset logscale; unset xtics; set xtics; set autoscale x
 set output "$RESULTS/latency.png"
