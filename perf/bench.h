@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench.h - shared pieces of perf/readyq-bench
+ *
+ * Overview
+ * --------
+ * readyq-bench measures every backend of libreadyq beside baselines that
+ * live only here: "naive" (one pthread mutex, a chained hash map and a
+ * linked FIFO, same RUNNING/NOTIFIED semantics), "lockfree_mutex" (the
+ * lock-free backend behind an outside pthread mutex, the seed's V1) and,
+ * for the seed workload only, "floor" (a claim byte per slot and a
+ * wait-free enqueue).  Every subcommand runs all variants interleaved in
+ * one process, so ratios taken from one run hold on a noisy machine.
+ *
+ * A variant is a small table of operations (struct bq_variant) over an
+ * opaque handle; the library's backends go through thin wrappers, so each
+ * variant pays the same indirect call.
+ */
+#ifndef READYQ_PERF_BENCH_H
+#define READYQ_PERF_BENCH_H
+
+#include <readyq/readyq.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+/**
+ * struct bq_variant - one implementation of the ready-queue contract
+ * @name: printed name (locked, lockfree, adaptive, naive, lockfree_mutex)
+ * @backend: the library backend behind it, or -1 for naive
+ * @create: build a queue; -ENOTSUP when the backend is not built
+ * @destroy: free it (indices may still be queued or running)
+ * @reg: readyq_register()
+ * @drain: readyq_drain()
+ * @complete: readyq_complete()
+ * @wait: readyq_wait()
+ * @shutdown: readyq_shutdown()
+ */
+struct bq_variant {
+	const char *name;
+	int backend;
+	int (*create)(const struct bq_variant *v, size_t capacity_hint,
+		      void **hp);
+	void (*destroy)(void *h);
+	int (*reg)(void *h, struct readyq_index idx);
+	ssize_t (*drain)(void *h, struct readyq_index *out, size_t max);
+	int (*complete)(void *h, struct readyq_index idx,
+			const struct readyq_result *res);
+	int (*wait)(void *h, int64_t timeout_ns);
+	void (*shutdown)(void *h);
+};
+
+/* variants.c */
+extern const struct bq_variant bq_variants[];
+extern const size_t bq_nr_variants;
+const struct bq_variant *bq_find_variant(const char *name);
+bool bq_variant_available(const struct bq_variant *v);
+
+/* util.c */
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/**
+ * struct bq_opts - options shared by every subcommand
+ * @csv: CSV output file name or NULL
+ * @only: comma-separated variant names to run, NULL = all
+ * @iterations: seed: timed iterations per variant and thread count
+ * @threads: seed: thread counts
+ * @mailboxes: steady: mailbox counts; scale: sizes
+ * @producers: steady: producer threads
+ * @workers: steady: worker threads
+ * @messages: steady: messages per producer; scale: operations per size
+ * @samples: latency: wake-ups measured per variant
+ * @rounds: steady and scale: repetitions (median is reported)
+ */
+struct bq_opts {
+	const char *csv;
+	const char *only;
+	unsigned long iterations;
+	unsigned long threads[16];
+	size_t nr_threads;
+	unsigned long mailboxes[16];
+	size_t nr_mailboxes;
+	unsigned long producers;
+	unsigned long workers;
+	unsigned long messages;
+	unsigned long samples;
+	unsigned long rounds;
+};
+
+bool bq_selected(const struct bq_opts *o, const char *name);
+int bq_parse_list(const char *s, unsigned long *out, size_t max);
+int bq_cmp_double(const void *a, const void *b);
+double bq_median(double *v, size_t n);
+double bq_percentile(double *sorted, size_t n, double p);
+FILE *bq_csv_open(const struct bq_opts *o, const char *header);
+void bq_progress(const char *what, unsigned long done, unsigned long total);
+void bq_progress_end(void);
+void bq_verdict(bool pass, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* the subcommands */
+int bench_seed(const struct bq_opts *o);
+int bench_steady(const struct bq_opts *o);
+int bench_latency(const struct bq_opts *o);
+int bench_scale(const struct bq_opts *o);
+
+#endif /* READYQ_PERF_BENCH_H */

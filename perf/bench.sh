@@ -1,0 +1,312 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# bench.sh - what "make bench" runs: readyq-bench beside the seed's Rust
+# replica, tables with ratios, PASS/MISS lines, CSV files and PNG charts.
+#
+# Overview
+# --------
+# 1. seed:    per thread count, R rounds of [Rust replica, readyq-bench
+#             seed] alternating, so both see the same machine; the median
+#             of the round medians is printed with the ratios.
+# 2. steady:  per mailbox count, the Rust replica's steady mode and
+#             readyq-bench steady, alternating.
+# 3. latency: readyq-bench latency (its baselines run in the same process).
+# 4. scale:   readyq-bench scale.
+# Then the summary: every PASS/MISS line, and the charts under --results
+# when gnuplot is installed.  Without cargo (or the replica) it says so
+# and prints our columns only.
+#
+# Usage: bench.sh [--bin PATH] [--seed-rust DIR] [--results DIR]
+#                 [--quick | --long] [--no-rust]
+# Environment: TMPDIR (where the replica is built), SEED_RUST (its source).
+
+set -u
+
+BIN=./perf/readyq-bench
+SEED_RUST=${SEED_RUST:-}
+RESULTS=perf/results
+MODE=default
+USE_RUST=yes
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--bin) BIN=$2; shift ;;
+	--seed-rust) [ -n "$SEED_RUST" ] || SEED_RUST=$2; shift ;;
+	--results) RESULTS=$2; shift ;;
+	--quick) MODE=quick ;;
+	--long) MODE=long ;;
+	--no-rust) USE_RUST=no ;;
+	-h|--help) sed -n '3,22p' "$0"; exit 0 ;;
+	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+case $MODE in
+quick)	ITER=5;  ROUNDS=2; STEADY_MSGS=100000; STEADY_ROUNDS=1
+	SAMPLES=500;  SCALE_OPS=100000; SCALE_ROUNDS=1 ;;
+long)	ITER=50; ROUNDS=10; STEADY_MSGS=1000000; STEADY_ROUNDS=5
+	SAMPLES=20000; SCALE_OPS=4000000; SCALE_ROUNDS=5 ;;
+*)	ITER=12; ROUNDS=10; STEADY_MSGS=500000; STEADY_ROUNDS=3
+	SAMPLES=5000; SCALE_OPS=500000; SCALE_ROUNDS=5 ;;
+esac
+THREADS="1 2 4 8"
+MAILBOXES="64 1024 65536"
+
+mkdir -p "$RESULTS" || exit 1
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/readyq-bench.XXXXXX") || exit 1
+[ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT INT TERM
+START=$(date +%s)
+
+say() { printf '%s\n' "$*"; }
+progress() { printf '[bench %4ss] %s\n' $(( $(date +%s) - START )) "$*" >&2; }
+
+# ---- the Rust replica ----
+RUST=
+if [ $USE_RUST = no ]; then
+	say "# seed replica: skipped (--no-rust); our columns only"
+elif ! command -v cargo >/dev/null 2>&1; then
+	say "# seed replica: cargo not installed; our columns only"
+	say "#   (apt-get install cargo librust-dashmap-dev librust-crossbeam-queue-dev librust-spin-dev)"
+elif [ -z "$SEED_RUST" ] || [ ! -f "$SEED_RUST/Cargo.toml" ]; then
+	say "# seed replica: not found at '${SEED_RUST}'; our columns only"
+else
+	TARGET="${TMPDIR:-/tmp}/seed-rust-target"
+	progress "building the seed replica into $TARGET"
+	# from its folder, so that its .cargo/config.toml (Debian's crates)
+	# applies; the folder may be read-only: build into $TMPDIR
+	if (cd "$SEED_RUST" && cargo build --release --offline --quiet \
+		--target-dir "$TARGET") >"$WORK/cargo.log" 2>&1; then
+		RUST="$TARGET/release/seed-rust-anchor"
+	else
+		say "# seed replica: cargo build failed; our columns only"
+		sed 's/^/#   /' "$WORK/cargo.log" | tail -5
+	fi
+fi
+
+say "# machine: $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) CPUs; $(date -u '+%Y-%m-%d %H:%M UTC')"
+say "# mode: $MODE (seed: $ROUNDS rounds x $ITER iterations per thread count)"
+
+# ---- 1. seed workload ----
+: >"$WORK/seed.txt"
+for n in $THREADS; do
+	r=1
+	while [ $r -le $ROUNDS ]; do
+		progress "seed: $n threads, round $r/$ROUNDS"
+		if [ -n "$RUST" ]; then
+			"$RUST" "$ITER" "$n" | sed "s/^/$r /" >>"$WORK/seed.txt"
+		fi
+		"$BIN" seed --iterations "$ITER" --threads "$n" |
+			sed "s/^/$r /" >>"$WORK/seed.txt" || exit 1
+		r=$((r + 1))
+	done
+done
+
+# Median of the round medians, min of the minima, max of the maxima.
+awk '
+$4 == "n/a" { na[$2] = 1; next }
+{
+	k = $2 SUBSEP $3
+	cnt[k]++; med[k, cnt[k]] = $4
+	if (!(k in lo) || $5 < lo[k]) lo[k] = $5
+	if (!(k in hi) || $6 > hi[k]) hi[k] = $6
+}
+END {
+	for (k in cnt) {
+		n = cnt[k]
+		for (i = 1; i <= n; i++) v[i] = med[k, i]
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		split(k, p, SUBSEP)
+		printf "%s %s %.1f %.1f %.1f\n", p[1], p[2], m, lo[k], hi[k]
+	}
+	for (x in na) print x, "na"
+}' "$WORK/seed.txt" | sort >"$WORK/seed.med"
+
+awk -v threads="$THREADS" -v csv="$RESULTS/seed.csv" \
+    -v dat="$WORK/seed.dat" -v verdicts="$WORK/verdicts.txt" '
+function val(v, n) { return ((v, n) in t) ? t[v, n] : "" }
+function cell(x) { return x == "" ? "n/a" : sprintf("%.0f", x) }
+function ratio(a, b) { return (a == "" || b == "") ? "n/a, not built" : sprintf("%.2fx", a / b) }
+function rt(a, b) { return (a == "" || b == "") ? "n/a" : sprintf("%.2fx", a / b) }
+function verdict(ok, text) { printf "%s %s\n", ok ? "PASS" : "MISS", text >> verdicts }
+$2 == "na" { next }
+{ t[$1, $2] = $3; seen[$1] = 1 }
+END {
+	nt = split(threads, th, " ")
+	have_seed = ("seed_default_locked" in seen)
+	print ""
+	print "== seed workload (SPEC 3): median us per run, lower is better =="
+	printf "%-7s %9s %9s %9s | %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s\n",
+	    "threads", "seed_def", "seed_v1", "seed_v2", "locked", "lockfree",
+	    "adaptive", "naive", "lf_mutex", "floor",
+	    "L/def", "LF/v2", "A/best", "A/naive", "L/floor"
+	print "variant,threads,median_us" > csv
+	print "threads seed_default seed_v1 seed_v2 locked lockfree adaptive naive lockfree_mutex floor" > dat
+	for (i = 1; i <= nt; i++) {
+		n = th[i]
+		sd = val("seed_default_locked", n); s1 = val("seed_v1_with_mutex", n)
+		s2 = val("seed_v2_no_mutex", n)
+		best = sd; if (s1 != "" && (best == "" || s1 < best)) best = s1
+		if (s2 != "" && (best == "" || s2 < best)) best = s2
+		L = val("locked", n); LF = val("lockfree", n); A = val("adaptive", n)
+		N = val("naive", n); LM = val("lockfree_mutex", n); F = val("floor", n)
+		printf "%-7s %9s %9s %9s | %9s %9s %9s %9s %9s %9s | %8s %8s %8s %8s %8s\n",
+		    n, cell(sd), cell(s1), cell(s2), cell(L), cell(LF), cell(A),
+		    cell(N), cell(LM), cell(F), rt(sd, L), rt(s2, LF),
+		    rt(best, A), rt(N, A), rt(L, F)
+		split("seed_default_locked seed_v1_with_mutex seed_v2_no_mutex locked lockfree adaptive naive lockfree_mutex floor", names, " ")
+		line = n
+		for (j = 1; j <= 9; j++) {
+			x = val(names[j], n)
+			line = line " " (x == "" ? "?" : x)
+			if (x != "") print names[j] "," n "," x > csv
+		}
+		print line > dat
+		if (have_seed) {
+			verdict(A != "" && best / A >= 3, sprintf("seed %s threads: adaptive >= 3x best seed variant (%s) [goal]", n, ratio(best, A)))
+			if (n >= 4)
+				verdict(A != "" && N / A >= 1.3, sprintf("seed %s threads: adaptive >= 1.3x naive (%s) [goal]", n, ratio(N, A)))
+			verdict(L != "" && L < sd, sprintf("seed %s threads: locked ahead of seed_default (%s) [floor]", n, ratio(sd, L)))
+			verdict(LF != "" && LF < s2, sprintf("seed %s threads: lockfree ahead of seed_v2 (%s) [floor]", n, ratio(s2, LF)))
+			verdict(L != "" && sd / L >= 2, sprintf("seed %s threads: locked >= 2x seed_default (%s)", n, ratio(sd, L)))
+		} else if (n >= 4) {
+			verdict(A != "" && N / A >= 1.3, sprintf("seed %s threads: adaptive >= 1.3x naive (%s) [goal]", n, ratio(N, A)))
+		}
+	}
+	print "ratios: seed time / our time (>1: we are faster); L/floor: locked time / floor time"
+	if (!have_seed) print "(no seed replica: targets against the seed not judged)"
+}' "$WORK/seed.med"
+
+# ---- 2. steady state ----
+: >"$WORK/steady.txt"
+for m in $MAILBOXES; do
+	r=1
+	while [ $r -le $STEADY_ROUNDS ]; do
+		progress "steady: $m mailboxes, round $r/$STEADY_ROUNDS"
+		if [ -n "$RUST" ]; then
+			"$RUST" steady "$STEADY_MSGS" "$m" |
+				awk -v m="$m" '{ print $2, m, $4, "-", $7, "rescued=" $9 }' >>"$WORK/steady.txt"
+		fi
+		"$BIN" steady --mailboxes "$m" --messages "$STEADY_MSGS" |
+			grep -v '^#' >>"$WORK/steady.txt"
+		r=$((r + 1))
+	done
+done
+awk -v csv="$RESULTS/steady.csv" -v verdicts="$WORK/verdicts.txt" '
+$3 == "n/a" { na[$1] = 1; next }
+{
+	k = $1 SUBSEP $2; c[k]++; v[k, c[k]] = $3; dt[k] += $5
+	if ($6 != "ok" && $6 !~ /^rescued/) bad[k] = 1
+	if ($6 ~ /^rescued/) { sub("rescued=", "", $6); resc[k] += $6 }
+	names[$1] = 1; ms[$2] = 1
+}
+END {
+	print ""
+	print "== steady state: million messages/s (median of rounds), higher is better =="
+	print "variant,mailboxes,msgs_per_s,double_turns,rescued,check" > csv
+	split("locked lockfree adaptive naive lockfree_mutex seed_default_locked seed_v2_no_mutex", order, " ")
+	printf "%-20s %10s %10s %10s   %s\n", "variant", "M=64", "M=1024", "M=65536", "check"
+	for (o = 1; o <= 7; o++) {
+		nm = order[o]
+		if (!(nm in names)) {
+			if (nm in na) printf "%-20s n/a (not built)\n", nm
+			continue
+		}
+		line = sprintf("%-20s", nm); note = ""
+		split("64 1024 65536", M, " ")
+		for (i = 1; i <= 3; i++) {
+			k = nm SUBSEP M[i]
+			if (!(k in c)) { line = line sprintf(" %10s", "-"); continue }
+			n = c[k]
+			for (a = 1; a <= n; a++) s[a] = v[k, a]
+			for (a = 1; a <= n; a++) for (b = a + 1; b <= n; b++)
+				if (s[b] < s[a]) { x = s[a]; s[a] = s[b]; s[b] = x }
+			med = n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
+			line = line sprintf(" %10.2f", med / 1e6)
+			print nm "," M[i] "," med "," dt[k] "," resc[k] + 0 "," ((k in bad) ? "FAILED" : "ok") > csv
+			if (nm ~ /^seed/) note = note sprintf(" M=%s: %d double turns, %d rescued;", M[i], dt[k], resc[k])
+			else if (k in bad) note = note " M=" M[i] " FAILED;"
+		}
+		if (nm !~ /^seed/) {
+			verdict_ok = (note == "")
+			note = verdict_ok ? "exact (sent == taken, no double turn)" : note
+			printf "%s   %s\n", line, note
+			printf "%s steady %s: exact accounting at every M\n", verdict_ok ? "PASS" : "MISS", nm >> verdicts
+		} else
+			printf "%s  %s\n", line, note
+	}
+}' "$WORK/steady.txt"
+
+# ---- 3. latency ----
+progress "latency: $SAMPLES samples per variant"
+say ""
+say "== latency: register on an empty queue -> sleeping wait returns (us) =="
+"$BIN" latency --samples "$SAMPLES" --csv "$RESULTS/latency.csv" >"$WORK/latency.txt"
+grep -v -e '^PASS' -e '^MISS' "$WORK/latency.txt"
+grep -e '^PASS' -e '^MISS' "$WORK/latency.txt" >>"$WORK/verdicts.txt"
+
+# ---- 4. scale ----
+progress "scale: 1k..1M mailboxes"
+say ""
+say "== scale: bytes per mailbox and ns per register+drain+complete =="
+"$BIN" scale --messages "$SCALE_OPS" --rounds "$SCALE_ROUNDS" \
+	--csv "$RESULTS/scale.csv" >"$WORK/scale.txt"
+grep -v -e '^PASS' -e '^MISS' "$WORK/scale.txt"
+grep -e '^PASS' -e '^MISS' "$WORK/scale.txt" >>"$WORK/verdicts.txt"
+
+# ---- summary ----
+say ""
+say "== targets =="
+cat "$WORK/verdicts.txt"
+say "$(grep -c '^PASS' "$WORK/verdicts.txt") PASS, $(grep -c '^MISS' "$WORK/verdicts.txt") MISS; total $(( $(date +%s) - START )) s"
+
+# ---- charts ----
+if ! command -v gnuplot >/dev/null 2>&1; then
+	say "# gnuplot not installed: no charts"
+	exit 0
+fi
+grep -v -e '^#' -e 'n/a' "$WORK/latency.txt" | grep -v -e '^PASS' -e '^MISS' >"$WORK/latency.dat"
+for v in locked lockfree adaptive naive; do
+	awk -v v=$v '$1 == v && $3 != "n/a"' "$WORK/scale.txt" >"$WORK/scale_$v.dat"
+done
+gnuplot >"$WORK/gnuplot.log" 2>&1 <<EOF || { say "# gnuplot failed:"; grep -v warning "$WORK/gnuplot.log" | tail -5; }
+set terminal pngcairo size 900,560 font ",10" noenhanced
+set datafile missing "?"
+set key outside right
+set grid
+set output "$RESULTS/seed.png"
+set title "Seed workload (N threads x 10,000 registers, one drain): median us, lower is better"
+set xlabel "threads"; set ylabel "microseconds (log)"
+set logscale y; set logscale x 2; set xrange [0.8:10]
+set xtics ("1" 1, "2" 2, "4" 4, "8" 8)
+colors = "#9400d3 #009e73 #56b4e9 #e69f00 #0072b2 #d55e00 #e51e10 #cc79a7 #000000"
+plot for [c=2:4] "$WORK/seed.dat" using 1:c with linespoints lw 2 lc rgb word(colors, c - 1) dt 2 \
+	title columnhead(c) noenhanced, \
+     for [c=5:10] "$WORK/seed.dat" using 1:c with linespoints lw 2 lc rgb word(colors, c - 1) \
+	title columnhead(c) noenhanced
+unset logscale; unset xtics; set xtics; set autoscale x
+set output "$RESULTS/latency.png"
+set title "Wake-up latency: register -> sleeping wait returns (us)"
+set style data histograms; set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y; set ylabel "microseconds (log)"; set xlabel ""
+plot "$WORK/latency.dat" using 2:xtic(1) title "p50", "" using 3 title "p99", \
+	"" using 4 title "p99.9"
+unset logscale; set style data linespoints
+set output "$RESULTS/scale.png"
+set multiplot layout 1,2 title "Scale (capacity_hint 0)"
+set logscale x; set xlabel "mailboxes (log)"; set xrange [500:2000000]
+set xtics ("1k" 1000, "10k" 10000, "100k" 100000, "1M" 1000000)
+set title "ns per register+drain+complete"; set ylabel "ns"
+set key inside left top
+plot for [v in "locked lockfree adaptive naive"] "$WORK/scale_".v.".dat" \
+	using 2:5 with linespoints lw 2 title v
+set title "bytes per mailbox (all queued)"; set ylabel "bytes"
+plot for [v in "locked lockfree adaptive naive"] "$WORK/scale_".v.".dat" \
+	using 2:3 with linespoints lw 2 title v
+unset multiplot
+EOF
+say "# charts: $RESULTS/seed.png latency.png scale.png; CSV: seed.csv steady.csv latency.csv scale.csv"

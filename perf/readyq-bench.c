@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * readyq-bench.c - the benchmark suite of libreadyq (main and options)
+ *
+ * Overview
+ * --------
+ *   readyq-bench seed    [--iterations N] [--threads 1,2,4,8]
+ *   readyq-bench steady  [--mailboxes 64,1024,65536] [--producers 2]
+ *                        [--workers 2] [--messages 500000] [--rounds 1]
+ *   readyq-bench latency [--samples 2000]
+ *   readyq-bench scale   [--mailboxes 1k,10k,100k,1M] [--messages 500000]
+ *                        [--rounds 3]
+ * Common: --csv FILE, --only VARIANT,... (locked, lockfree, adaptive,
+ * naive, lockfree_mutex, and per subcommand floor, condvar, futex).
+ *
+ * Every subcommand runs every variant that readyq_create() accepts, the
+ * others print "n/a (not built)".  Output is plain lines, one per result;
+ * PASS/MISS lines state the targets a subcommand can judge on its own
+ * (perf/bench.sh adds those that need the Rust replica's figures).
+ */
+#include "bench.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+	fputs("usage: readyq-bench seed|steady|latency|scale [options]\n"
+	      "  --csv FILE            also write the results as CSV\n"
+	      "  --only LIST           run only these variants\n"
+	      "  --iterations N        seed: timed iterations (default 30)\n"
+	      "  --threads LIST        seed: thread counts (default 1,2,4,8)\n"
+	      "  --mailboxes LIST      steady: mailbox counts (64,1024,65536);\n"
+	      "                        scale: sizes (1k,10k,100k,1M)\n"
+	      "  --producers N         steady: producers (2)\n"
+	      "  --workers N           steady: workers (2)\n"
+	      "  --messages N          steady: messages per producer (500000);\n"
+	      "                        scale: operations per size (500000)\n"
+	      "  --samples N           latency: wake-ups per variant (2000)\n"
+	      "  --rounds N            steady, scale: repetitions (1, 3)\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "csv", required_argument, NULL, 'c' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "iterations", required_argument, NULL, 'i' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "mailboxes", required_argument, NULL, 'm' },
+		{ "producers", required_argument, NULL, 'p' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "messages", required_argument, NULL, 'n' },
+		{ "samples", required_argument, NULL, 's' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct bq_opts o = {
+		.iterations = 30,
+		.producers = 2,
+		.workers = 2,
+		.messages = 500000,
+		.samples = 2000,
+	};
+	const char *cmd;
+	bool have_m = false;
+	int c, n;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	cmd = argv[1];
+	o.nr_threads = (size_t)bq_parse_list("1,2,4,8", o.threads, 16);
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		unsigned long *dst = NULL;
+
+		switch (c) {
+		case 'c':
+			o.csv = optarg;
+			continue;
+		case 'o':
+			o.only = optarg;
+			continue;
+		case 't':
+			n = bq_parse_list(optarg, o.threads, 16);
+			if (n < 0)
+				goto bad;
+			o.nr_threads = (size_t)n;
+			continue;
+		case 'm':
+			n = bq_parse_list(optarg, o.mailboxes, 16);
+			if (n < 0)
+				goto bad;
+			o.nr_mailboxes = (size_t)n;
+			have_m = true;
+			continue;
+		case 'i':
+			dst = &o.iterations;
+			break;
+		case 'p':
+			dst = &o.producers;
+			break;
+		case 'w':
+			dst = &o.workers;
+			break;
+		case 'n':
+			dst = &o.messages;
+			break;
+		case 's':
+			dst = &o.samples;
+			break;
+		case 'r':
+			dst = &o.rounds;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+		if (bq_parse_list(optarg, dst, 1) != 1)
+			goto bad;
+	}
+	if (optind != argc)
+		goto bad;
+
+	if (!strcmp(cmd, "seed"))
+		return bench_seed(&o);
+	if (!strcmp(cmd, "steady")) {
+		if (!have_m)
+			o.nr_mailboxes = (size_t)bq_parse_list("64,1024,65536",
+							       o.mailboxes, 16);
+		if (!o.rounds)
+			o.rounds = 1;
+		return bench_steady(&o);
+	}
+	if (!strcmp(cmd, "latency"))
+		return bench_latency(&o);
+	if (!strcmp(cmd, "scale")) {
+		if (!have_m)
+			o.nr_mailboxes = (size_t)bq_parse_list("1k,10k,100k,1M",
+							       o.mailboxes, 16);
+		if (!o.rounds)
+			o.rounds = 3;
+		return bench_scale(&o);
+	}
+bad:
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * util.c - statistics, CSV, progress and verdict helpers for readyq-bench
+ *
+ * Overview
+ * --------
+ * Medians and percentiles over sorted doubles, the variant filter
+ * (--only), comma-separated list parsing, CSV files with a header, a
+ * progress line on stderr that appears only once a run has lasted a few
+ * seconds, and the PASS/MISS lines of the summaries.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool bq_selected(const struct bq_opts *o, const char *name)
+{
+	const char *p = o->only;
+	size_t len = strlen(name);
+
+	if (!p)
+		return true;
+	while (*p) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return false;
+}
+
+/**
+ * bq_parse_list() - parse "1,2,4,8" (k and M suffixes allowed)
+ * @s: the text
+ * @out: where the numbers go
+ * @max: room in @out
+ *
+ * Return: how many numbers, or -EINVAL.
+ */
+int bq_parse_list(const char *s, unsigned long *out, size_t max)
+{
+	size_t n = 0;
+	char *end;
+
+	while (*s) {
+		if (n == max)
+			return -EINVAL;
+		errno = 0;
+		out[n] = strtoul(s, &end, 10);
+		if (errno || end == s || !out[n])
+			return -EINVAL;
+		if (*end == 'k') {
+			out[n] *= 1000;
+			end++;
+		} else if (*end == 'M') {
+			out[n] *= 1000000;
+			end++;
+		}
+		n++;
+		if (*end == ',')
+			end++;
+		else if (*end)
+			return -EINVAL;
+		s = end;
+	}
+	return n ? (int)n : -EINVAL;
+}
+
+int bq_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts @v in place. */
+double bq_median(double *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), bq_cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Nearest-rank percentile of an already sorted array. */
+double bq_percentile(double *sorted, size_t n, double p)
+{
+	size_t k;
+
+	if (!n)
+		return 0;
+	k = (size_t)(p / 100.0 * (double)n + 0.999999);
+	if (k < 1)
+		k = 1;
+	if (k > n)
+		k = n;
+	return sorted[k - 1];
+}
+
+FILE *bq_csv_open(const struct bq_opts *o, const char *header)
+{
+	FILE *f;
+
+	if (!o->csv)
+		return NULL;
+	f = fopen(o->csv, "w");
+	if (!f) {
+		fprintf(stderr, "readyq-bench: %s: %s\n", o->csv,
+			strerror(errno));
+		return NULL;
+	}
+	fprintf(f, "%s\n", header);
+	return f;
+}
+
+static uint64_t progress_start, progress_last;
+static bool progress_shown;
+
+/**
+ * bq_progress() - report progress on stderr for runs longer than 3 s
+ * @what: the subcommand and step
+ * @done: units done
+ * @total: units in all
+ *
+ * Silent for the first 3 seconds; then at most twice a second on a
+ * terminal (one rewritten line) and every 10 seconds otherwise.
+ */
+void bq_progress(const char *what, unsigned long done, unsigned long total)
+{
+	uint64_t t = now_ns();
+	bool tty = isatty(2);
+
+	if (!progress_start)
+		progress_start = t;
+	if (t - progress_start < 3000000000ull)
+		return;
+	if (t - progress_last < (tty ? 500000000ull : 10000000000ull))
+		return;
+	progress_last = t;
+	fprintf(stderr, "%s[%s] %lu/%lu, %.0f s%s", tty ? "\r" : "", what, done,
+		total, (double)(t - progress_start) / 1e9, tty ? "   " : "\n");
+	progress_shown = tty;
+}
+
+void bq_progress_end(void)
+{
+	if (progress_shown)
+		fputc('\n', stderr);
+	progress_shown = false;
+	progress_start = 0;
+	progress_last = 0;
+}
+
+void bq_verdict(bool pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s ", pass ? "PASS" : "MISS");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
