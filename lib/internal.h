@@ -108,8 +108,28 @@ static inline bool rq_lock(struct rq_lock *l)
 static inline void rq_unlock(struct rq_lock *l)
 {
 	if (rq_unlikely(atomic_exchange_explicit(&l->word, 0,
-						 memory_order_release) == 2))
+						 memory_order_seq_cst) == 2))
 		rq_futex_wake(&l->word, 1, RQ_WAKE_ALL);
+}
+
+/*
+ * rq_smp_mb__after_unlock() - order the critical section's stores before
+ * the loads that follow rq_unlock() (kernel: smp_mb__after_spinlock)
+ *
+ * rq_unlock() is an atomic exchange.  On x86 that is a locked instruction,
+ * which already drains the store buffer before any later load, so only the
+ * compiler must be kept from reordering; elsewhere a seq_cst fence is
+ * needed.  The locked backend relies on it to publish nr_queued before
+ * rq_waitq_kick() reads the sleeper count (Dekker with the sleeper's
+ * seq_cst increment), so that it needs no extra atomic per register.
+ */
+static inline void rq_smp_mb__after_unlock(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	atomic_signal_fence(memory_order_seq_cst);
+#else
+	atomic_thread_fence(memory_order_seq_cst);
+#endif
 }
 
 /* ---- waiting (lib/wait.c) ---- */

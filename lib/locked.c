@@ -28,9 +28,11 @@
  *    indices): a binary min-heap orders those with a deadline, and a
  *    chained hash of signal keys finds those waiting for a signal.
  *
- * Waking: every transition to QUEUED increments nr_queued with a seq_cst
- * read-modify-write under the lock; after unlocking, the caller kicks the
- * wait queue (see internal.h).  next_deadline mirrors the heap's top for
+ * Waking: nr_queued is written only under the lock (plain load and store
+ * of an atomic, so lock-free readers see whole values); after unlocking,
+ * the caller issues rq_smp_mb__after_unlock() and kicks the wait queue
+ * (see internal.h): the unlock's exchange is the full barrier between
+ * publishing nr_queued and reading the sleeper count.  next_deadline mirrors the heap's top for
  * lock-free readers.
  *
  * Allocation happens only when the table, the ring or the suspension
@@ -295,6 +297,28 @@ static void lk_ring_compact(struct locked *b)
 	b->tail = w;
 }
 
+/* Only lock holders write nr_queued: no read-modify-write needed. */
+static inline void lk_nr_queued_add(struct locked *b, int32_t delta)
+{
+	uint32_t v = atomic_load_explicit(&b->nr_queued, memory_order_relaxed);
+
+	atomic_store_explicit(&b->nr_queued, v + (uint32_t)delta,
+			      memory_order_relaxed);
+}
+
+/* Unlock, then wake a sleeper for new work (@kick 1) or a deadline (2). */
+static inline void lk_unlock_kick(struct locked *b, int kick)
+{
+	rq_unlock(&b->lock);
+	if (kick <= 0)
+		return;
+	rq_smp_mb__after_unlock();
+	if (kick == 1)
+		rq_waitq_kick(b->wq);
+	else
+		rq_waitq_kick_timer(b->wq);
+}
+
 /* IDLE (or just detached) -> QUEUED at the tail. */
 static void lk_enqueue(struct locked *b, struct lk_rec *r)
 {
@@ -303,15 +327,14 @@ static void lk_enqueue(struct locked *b, struct lk_rec *r)
 	b->ring[b->tail & b->ring_mask] = (uint32_t)(r - b->tab);
 	lk_set(r, LK_QUEUED, b->tail, false);
 	b->tail++;
-	/* seq_cst RMW: pairs with the sleeper's announce (internal.h). */
-	atomic_fetch_add_explicit(&b->nr_queued, 1, memory_order_seq_cst);
+	lk_nr_queued_add(b, 1);
 }
 
 /* QUEUED -> IDLE; the ring entry dies. */
 static void lk_dequeue(struct locked *b, struct lk_rec *r)
 {
 	lk_set(r, LK_IDLE, 0, false);
-	atomic_fetch_sub_explicit(&b->nr_queued, 1, memory_order_relaxed);
+	lk_nr_queued_add(b, -1);
 }
 
 /* ---- suspension entries ---- */
@@ -552,10 +575,9 @@ static size_t lk_move_due(struct locked *b)
 
 static inline void lk_lock(struct locked *b)
 {
-	bool contended = rq_lock(&b->lock);
-
+	if (rq_unlikely(rq_lock(&b->lock)))
+		b->contended++;
 	b->ops++;
-	b->contended += contended;
 }
 
 static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
@@ -667,9 +689,7 @@ static int lk_reg(void *be, struct readyq_index idx)
 	r = lk_get_for_register(b, idx, &rc);
 	if (r)
 		rc = lk_register_rec(b, r);
-	rq_unlock(&b->lock);
-	if (rc == 1)
-		rq_waitq_kick(b->wq);
+	lk_unlock_kick(b, rc);
 	return rc;
 }
 
@@ -742,14 +762,12 @@ static ssize_t lk_drain(void *be, struct readyq_index *out, size_t max)
 		out[n].generation = r->gen;
 		n++;
 	}
-	atomic_fetch_sub_explicit(&b->nr_queued, (uint32_t)n,
-				  memory_order_relaxed);
+	lk_nr_queued_add(b, -(int32_t)n);
 	b->nr_running += n;
 	b->drained += n;
-	rq_unlock(&b->lock);
 	/* Due entries this drain did not take need another worker. */
-	if (moved && atomic_load_explicit(&b->nr_queued, memory_order_seq_cst))
-		rq_waitq_kick(b->wq);
+	lk_unlock_kick(b, moved && atomic_load_explicit(&b->nr_queued,
+							 memory_order_relaxed));
 	return (ssize_t)n;
 }
 
@@ -868,11 +886,7 @@ static int lk_complete(void *be, struct readyq_index idx,
 		b->completed++;
 	}
 out:
-	rq_unlock(&b->lock);
-	if (rc == 1)
-		rq_waitq_kick(b->wq);
-	else if (rc == 2)
-		rq_waitq_kick_timer(b->wq);
+	lk_unlock_kick(b, rc);
 	return rc < 0 ? rc : 0;
 }
 
@@ -889,9 +903,7 @@ static int lk_resume(void *be, struct readyq_index idx)
 		lk_enqueue(b, r);
 		rc = 1;
 	}
-	rq_unlock(&b->lock);
-	if (rc == 1)
-		rq_waitq_kick(b->wq);
+	lk_unlock_kick(b, rc);
 	return rc;
 }
 
@@ -919,6 +931,7 @@ static int lk_resume_signal(void *be, uint64_t key)
 	}
 out:
 	rq_unlock(&b->lock);
+	rq_smp_mb__after_unlock();
 	/* One kick per queued index, each waking at most one sleeper. */
 	for (s = 0; s < (uint32_t)n; s++) {
 		if (!atomic_load_explicit(&b->wq->sleepers,
