@@ -64,13 +64,19 @@ void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits)
 		FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, nr, NULL, NULL, bits);
 }
 
+#define RQ_LOCK_SPIN 10
+
 bool rq_lock_slow(struct rq_lock *l)
 {
 	uint32_t c;
 	int spin;
 
-	/* Spin briefly: critical sections are a few dozen instructions. */
-	for (spin = 0; spin < 100; spin++) {
+	/*
+	 * Spin briefly: critical sections are a few dozen instructions, and
+	 * RQ_LOCK_SPIN pauses (each tens to ~140 cycles) cover one; longer
+	 * spinning only burns the CPU a preempted holder needs.
+	 */
+	for (spin = 0; spin < RQ_LOCK_SPIN; spin++) {
 		__builtin_ia32_pause();
 		c = atomic_load_explicit(&l->word, memory_order_relaxed);
 		if (c == 0) {
