@@ -5,10 +5,11 @@
  * Overview
  * --------
  * An input is a byte string decoded into a sequence of API calls:
- * register and unregister with varied slots and generations (including
- * 0, UINT32_MAX and newer/older ones), drain with max 0..8 or a NULL
- * buffer, complete with every outcome (ready or not, yield, suspend on a
- * signal, after a delay or on capacity, failed with and without retry,
+ * register and unregister with varied slots (mostly 12 hot ones, up to
+ * 108 so that tables grow, and extreme values) and generations (0-3 and
+ * UINT32_MAX), drain with max 0..8 or a NULL buffer, complete with every
+ * outcome (ready or not, yield, suspend on a signal, after a delay or on
+ * capacity, failed with and without retry,
  * stop, and invalid enum values or a NULL result), resume, resume_signal,
  * poll_signal, wait with a zero timeout, NULL handles, an injected
  * allocation failure before a call, and shutdown.  Each call goes to one
@@ -76,8 +77,10 @@ static struct readyq_index get_idx(struct input *in)
 	uint8_t s = get8(in), g = get8(in);
 	struct readyq_index idx;
 
-	if (s < 0xf0)
+	if (s < 0xa0)
 		idx.slot = s % 12;
+	else if (s < 0xf0)
+		idx.slot = 16 + (s - 0xa0); /* 80 more: tables grow */
 	else if (s < 0xf8)
 		idx.slot = UINT32_MAX - (s & 3);
 	else
