@@ -81,7 +81,7 @@ void mdl_stats(const struct mdl *m, struct readyq_stats *st);
  *
  * Return: NULL when @got and @out are a result a correct backend may
  * return (the model then made them RUNNING), else a static text saying
- * what is wrong (the model is then unchanged).
+ * what is wrong (the model is then in no useful state: stop there).
  */
 const char *mdl_drain_check(struct mdl *m, bool out_null, size_t max,
 			    ssize_t got, const struct readyq_index *out);
