@@ -184,16 +184,26 @@ void rq_waitq_kick_slow(struct rq_waitq *wq)
  * @wq: the wait queue
  *
  * Wakes the timer owner only (it sleeps with RQ_WAKE_TIMER in its futex
- * bitset), so that it re-arms its timeout, and signals readyq_fd()'s
- * eventfd so that an event loop re-reads readyq_next_deadline().
+ * bitset), so that it re-arms its timeout.  When nobody owns the timer
+ * (its owner left while others kept sleeping without one), wakes any one
+ * sleeper instead: it goes round its loop, takes the timer and reads the
+ * new deadline.  A sleeper that takes the timer after our load of
+ * timer_owner reads the deadline after taking it, so it sees this one.
+ * Also signals readyq_fd()'s eventfd so that an event loop re-reads
+ * readyq_next_deadline().
  *
  * Context: any.  The caller published the deadline with a seq_cst store.
  */
 void rq_waitq_kick_timer(struct rq_waitq *wq)
 {
+	uint32_t bits;
+
 	if (!atomic_load_explicit(&wq->sleepers, memory_order_seq_cst))
 		return;
-	rq_waitq_wake(wq, RQ_WAKE_TIMER);
+	bits = atomic_load_explicit(&wq->timer_owner, memory_order_seq_cst) ?
+		       RQ_WAKE_TIMER :
+		       RQ_WAKE_WORK;
+	rq_waitq_wake(wq, bits);
 }
 
 static bool rq_shut(struct rq_waitq *wq)

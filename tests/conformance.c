@@ -804,6 +804,44 @@ START_TEST(wait_wakes_on_earlier_deadline)
 }
 END_TEST
 
+/*
+ * A deadline set while sleepers wait but none of them watches the timer
+ * (the watcher timed out and left) must still wake one of them.
+ */
+START_TEST(wait_deadline_without_timer_owner)
+{
+	struct waiter a = { .timeout = 100 * MS, .rc = 99, .take = false };
+	struct waiter b = { .timeout = -1, .rc = 99, .take = false };
+	uint64_t t0, took;
+
+	BEGIN();
+	make_running(1, 0);
+	ck_assert_int_eq(pthread_create(&a.t, NULL, waiter_main, &a), 0);
+	wait_for_sleepers(1);
+	ck_assert_uint_eq(atomic_load(&q->wq.timer_owner), 1);
+	ck_assert_int_eq(pthread_create(&b.t, NULL, waiter_main, &b), 0);
+	wait_for_sleepers(2);
+	/* a owned the timer; it times out and leaves, b sleeps on. */
+	ck_assert_int_eq(pthread_join(a.t, NULL), 0);
+	ck_assert_int_eq(a.rc, -ETIMEDOUT);
+	t0 = test_now_ns();
+	ck_assert_int_eq(complete_with(ix(1, 0),
+				       readyq_result_suspended(
+					       READYQ_SUSPEND_RATE_LIMIT,
+					       READYQ_RESUME_AFTER, 20 * MS)),
+			 0);
+	while (atomic_load(&q->wq.sleepers) && test_now_ns() - t0 < 3000 * MS)
+		test_sleep_ns(MS);
+	took = test_now_ns() - t0;
+	readyq_shutdown(q); /* releases b if nobody woke it */
+	ck_assert_int_eq(pthread_join(b.t, NULL), 0);
+	ck_assert_int_eq(b.rc, 0);
+	ck_assert_uint_lt(took, 3000 * MS);
+	expect_one(1, 0);
+	END();
+}
+END_TEST
+
 START_TEST(shutdown_wakes_all_and_refuses)
 {
 	struct waiter w[3];
@@ -1066,6 +1104,7 @@ static Suite *conformance_suite(void)
 	tcase_add_loop_test(tc, wait_wakes_on_register, 0, n);
 	tcase_add_loop_test(tc, wait_wakes_one_per_index, 0, n);
 	tcase_add_loop_test(tc, wait_wakes_on_earlier_deadline, 0, n);
+	tcase_add_loop_test(tc, wait_deadline_without_timer_owner, 0, n);
 	tcase_add_loop_test(tc, shutdown_wakes_all_and_refuses, 0, n);
 	tcase_add_loop_test(tc, bad_input, 0, n);
 	tcase_add_loop_test(tc, config_and_queries, 0, n);

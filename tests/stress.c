@@ -14,6 +14,8 @@
  *  - the queue is empty: nothing queued, running, suspended or delayed.
  *
  * Usage: stress [SECONDS_SCALE]  (default 1: a few seconds in all)
+ * RQ_STRESS_PERCENT=P in the environment runs P% of that volume (the
+ * sanitizer builds of make check use 50).
  */
 #include "testutil.h"
 
@@ -293,9 +295,12 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 int main(int argc, char **argv)
 {
 	unsigned long scale = argc > 1 ? strtoul(argv[1], NULL, 0) : 1;
+	const char *pct = getenv("RQ_STRESS_PERCENT");
 	unsigned long per = 250000 * scale;
 	int k, failed = 0, ran = 0;
 
+	if (pct && strtoul(pct, NULL, 0) > 0)
+		per = per * strtoul(pct, NULL, 0) / 100;
 	for (k = 0; k < RQ_NR_TEST_BACKENDS; k++) {
 		enum readyq_backend b = rq_test_backends[k];
 
