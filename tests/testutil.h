@@ -17,6 +17,7 @@
 
 static const enum readyq_backend rq_test_backends[] = {
 	READYQ_BACKEND_LOCKED,
+	READYQ_BACKEND_LOCKFREE,
 };
 #define RQ_NR_TEST_BACKENDS                                                    \
 	((int)(sizeof(rq_test_backends) / sizeof(rq_test_backends[0])))
