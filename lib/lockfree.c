@@ -780,9 +780,18 @@ static void lf_destroy(void *be)
 		if (l->ticket)
 			rq_free(caa_container_of(l, struct lf_qel, link));
 	}
+	/*
+	 * One short read-side section per node, so that a resize worker
+	 * waiting for a grace period is not held up by the whole loop.
+	 */
 	urcu_bp_read_lock();
-	cds_lfht_for_each(b->ht, &it, hn)
+	cds_lfht_first(b->ht, &it);
+	while ((hn = cds_lfht_iter_get_node(&it))) {
 		cds_lfht_del(b->ht, hn);
+		cds_lfht_next(b->ht, &it);
+		urcu_bp_read_unlock();
+		urcu_bp_read_lock();
+	}
 	urcu_bp_read_unlock();
 	/* Outside any read-side section: it waits for the resize worker. */
 	cds_lfht_destroy(b->ht, NULL);
