@@ -86,7 +86,8 @@
 #include <string.h>
 
 enum lf_state {
-	LF_IDLE = 0,
+	LF_EMPTY = 0, /* a slot never seen */
+	LF_IDLE,
 	LF_QUEUED,
 	LF_RUNNING,
 	LF_SUSPENDED,
@@ -102,9 +103,10 @@ enum lf_state {
 #define LF_NIL UINT32_MAX
 
 #define LF_NR_SHARDS 16
-#define LF_CHUNK 32
-#define LF_MIN_BUCKETS 1024ul
-#define LF_MAX_BUCKETS (1ul << 30)
+#define LF_PAGE_SHIFT 5
+#define LF_PAGE (1u << LF_PAGE_SHIFT)
+#define LF_MIN_BUCKETS 256ul
+#define LF_MAX_BUCKETS (1ul << 27)
 
 /* A queue link: ticket 0 is an entry's own link, others are lf_qel. */
 struct lf_link {
@@ -114,9 +116,16 @@ struct lf_link {
 };
 
 struct lf_ent {
-	struct cds_lfht_node hnode;
 	_Atomic uint64_t word;
 	struct lf_link link;
+};
+
+/* LF_PAGE consecutive slots; the hash table's unit. */
+struct lf_page {
+	struct cds_lfht_node hnode;
+	uint32_t key; /* slot >> LF_PAGE_SHIFT */
+	struct lf_page *next; /* destroy's list */
+	struct lf_ent ent[LF_PAGE];
 };
 
 struct lf_qel {
@@ -124,19 +133,11 @@ struct lf_qel {
 	struct lf_ent *ent;
 };
 
-struct lf_chunk {
-	struct lf_chunk *next; /* the shard's list of malloc'd chunks */
-	_Atomic uint32_t used;
-	struct lf_ent ent[LF_CHUNK];
-};
-
-/* Per-thread counters and entry allocator, summed on read. */
+/* Per-thread counters, summed on read. */
 struct lf_shard {
 	_Atomic uint64_t q_in, q_out, run_out, drained;
 	_Atomic uint64_t registered, duplicates, notified, unregistered;
 	_Atomic uint64_t completed, stale;
-	_Atomic(struct lf_chunk *) cur;
-	_Atomic(struct lf_chunk *) all;
 } __attribute__((aligned(128)));
 
 enum lf_susp_kind {
@@ -162,9 +163,7 @@ struct lockfree {
 
 	struct cds_lfht *ht __attribute__((aligned(128)));
 	struct rq_waitq *wq;
-	struct lf_chunk *pool; /* capacity_hint block */
-	uint32_t pool_len;
-	_Atomic uint32_t pool_next;
+	uint64_t qid; /* names this queue in the per-thread page cache */
 	_Atomic uint32_t ticket;
 	void *raw; /* what rq_malloc returned */
 
@@ -178,7 +177,15 @@ struct lockfree {
 };
 
 static _Atomic uint32_t lf_next_tid;
+static _Atomic uint64_t lf_next_qid = 1;
 static __thread uint32_t lf_tid;
+
+/* The page this thread used last, in the queue named qid. */
+static __thread struct {
+	uint64_t qid;
+	uint32_t key;
+	struct lf_page *page;
+} lf_tc;
 
 /* ---- words ---- */
 
@@ -234,9 +241,9 @@ static inline struct lf_shard *lf_shard(struct lockfree *b)
 
 /* ---- the table ---- */
 
-static inline unsigned long lf_hash(uint32_t slot)
+static inline unsigned long lf_hash(uint32_t key)
 {
-	uint64_t h = slot + 0x9e3779b97f4a7c15ull;
+	uint64_t h = key + 0x9e3779b97f4a7c15ull;
 
 	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
 	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
@@ -245,116 +252,78 @@ static inline unsigned long lf_hash(uint32_t slot)
 
 static int lf_match(struct cds_lfht_node *node, const void *key)
 {
-	const struct lf_ent *e = caa_container_of(node, struct lf_ent, hnode);
+	const struct lf_page *p = caa_container_of(node, struct lf_page,
+						   hnode);
 
-	return e->link.slot == *(const uint32_t *)key;
+	return p->key == *(const uint32_t *)key;
 }
 
-static struct lf_ent *lf_lookup(struct lockfree *b, uint32_t slot)
+static struct lf_page *lf_page_lookup(struct lockfree *b, uint32_t key)
 {
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *n;
 
 	urcu_bp_read_lock();
-	cds_lfht_lookup(b->ht, lf_hash(slot), lf_match, &slot, &it);
+	cds_lfht_lookup(b->ht, lf_hash(key), lf_match, &key, &it);
 	n = cds_lfht_iter_get_node(&it);
 	urcu_bp_read_unlock();
-	/* Entries are resident until destroy: valid after the unlock. */
-	return n ? caa_container_of(n, struct lf_ent, hnode) : NULL;
+	/* Pages are resident until destroy: valid after the unlock. */
+	return n ? caa_container_of(n, struct lf_page, hnode) : NULL;
 }
 
-static struct lf_chunk *lf_chunk_new(struct lockfree *b)
+/* The page @key, inserted if new; NULL on -ENOMEM. */
+static struct lf_page *lf_page_insert(struct lockfree *b, uint32_t key)
 {
-	uint32_t k = atomic_load_explicit(&b->pool_next, memory_order_relaxed);
-	struct lf_chunk *c;
-
-	if (k < b->pool_len) {
-		k = atomic_fetch_add_explicit(&b->pool_next, 1,
-					      memory_order_relaxed);
-		if (k < b->pool_len) {
-			c = &b->pool[k];
-			atomic_store_explicit(&c->used, 1,
-					      memory_order_relaxed);
-			return c;
-		}
-	}
-	c = rq_malloc(sizeof(*c));
-	if (c)
-		atomic_init(&c->used, 1);
-	return c;
-}
-
-static bool lf_in_pool(struct lockfree *b, struct lf_chunk *c)
-{
-	return b->pool && c >= b->pool && c < b->pool + b->pool_len;
-}
-
-/* A fresh entry, from the shard's current chunk; NULL on -ENOMEM. */
-static struct lf_ent *lf_ent_alloc(struct lockfree *b, struct lf_shard *sh)
-{
-	struct lf_chunk *c, *n, *head;
+	struct cds_lfht_node *got;
+	struct lf_page *p;
 	uint32_t i;
 
-	for (;;) {
-		c = atomic_load_explicit(&sh->cur, memory_order_acquire);
-		if (c) {
-			i = atomic_fetch_add_explicit(&c->used, 1,
-						      memory_order_relaxed);
-			if (i < LF_CHUNK)
-				return &c->ent[i];
-		}
-		n = lf_chunk_new(b);
-		if (!n)
-			return NULL;
-		if (atomic_compare_exchange_strong_explicit(
-			    &sh->cur, &c, n, memory_order_acq_rel,
-			    memory_order_acquire)) {
-			if (!lf_in_pool(b, n)) {
-				head = atomic_load_explicit(
-					&sh->all, memory_order_relaxed);
-				do
-					n->next = head;
-				while (!atomic_compare_exchange_weak_explicit(
-					&sh->all, &head, n,
-					memory_order_release,
-					memory_order_relaxed));
-			}
-			return &n->ent[0];
-		}
-		/* Another thread of this shard installed one first. */
-		if (!lf_in_pool(b, n))
-			rq_free(n);
-	}
+	p = rq_calloc(1, sizeof(*p)); /* every word LF_EMPTY */
+	if (!p)
+		return NULL;
+	p->key = key;
+	for (i = 0; i < LF_PAGE; i++)
+		p->ent[i].link.slot = key << LF_PAGE_SHIFT | i;
+	urcu_bp_read_lock();
+	got = cds_lfht_add_unique(b->ht, lf_hash(key), lf_match, &key,
+				  &p->hnode);
+	urcu_bp_read_unlock();
+	if (got == &p->hnode)
+		return p;
+	/* Another thread inserted it first; @p was never seen. */
+	rq_free(p);
+	return caa_container_of(got, struct lf_page, hnode);
 }
 
 /*
- * Insert a new entry for @slot with word @w0.  Returns 1 and the new entry,
- * 0 and the entry another thread inserted first, or -ENOMEM.
+ * The entry of @slot: NULL if its page does not exist and @create is
+ * false, or on -ENOMEM (*@rc).  A slot never seen reads LF_EMPTY.
  */
-static int lf_insert(struct lockfree *b, struct lf_shard *sh, uint32_t slot,
-		     uint64_t w0, struct lf_ent **ep)
+static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
+			      int *rc)
 {
-	struct cds_lfht_node *got;
-	struct lf_ent *n;
+	uint32_t key = slot >> LF_PAGE_SHIFT;
+	struct lf_page *p;
 
-	n = lf_ent_alloc(b, sh);
-	if (!n)
-		return -ENOMEM;
-	n->link.node.next = NULL;
-	n->link.ticket = 0;
-	n->link.slot = slot;
-	atomic_init(&n->word, w0);
-	urcu_bp_read_lock();
-	got = cds_lfht_add_unique(b->ht, lf_hash(slot), lf_match, &slot,
-				  &n->hnode);
-	urcu_bp_read_unlock();
-	if (got == &n->hnode) {
-		*ep = n;
-		return 1;
+	if (rq_likely(lf_tc.qid == b->qid && lf_tc.key == key)) {
+		p = lf_tc.page;
+	} else {
+		p = lf_page_lookup(b, key);
+		if (!p) {
+			*rc = 0;
+			if (!create)
+				return NULL;
+			p = lf_page_insert(b, key);
+			if (!p) {
+				*rc = -ENOMEM;
+				return NULL;
+			}
+		}
+		lf_tc.qid = b->qid;
+		lf_tc.key = key;
+		lf_tc.page = p;
 	}
-	/* Lost a race for the same new slot: @n stays unused in its chunk. */
-	*ep = caa_container_of(got, struct lf_ent, hnode);
-	return 0;
+	return &p->ent[slot & (LF_PAGE - 1)];
 }
 
 /* ---- the FIFO ---- */
@@ -719,10 +688,9 @@ static unsigned long lf_pow2(uint64_t n)
 static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		     void **bep)
 {
-	unsigned long init = lf_pow2(cfg->capacity_hint);
+	unsigned long init = lf_pow2(cfg->capacity_hint / LF_PAGE);
 	struct lockfree *b;
 	void *raw;
-	int i;
 
 	if (init < LF_MIN_BUCKETS)
 		init = LF_MIN_BUCKETS;
@@ -732,45 +700,34 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	b = (struct lockfree *)(((uintptr_t)raw + 127) & ~(uintptr_t)127);
 	b->raw = raw;
 	b->wq = wq;
-	if (cfg->capacity_hint) {
-		uint64_t nc = (cfg->capacity_hint + LF_CHUNK - 1) / LF_CHUNK;
-
-		b->pool = rq_malloc(sizeof(*b->pool) * nc);
-		if (!b->pool)
-			goto out_free;
-		b->pool_len = (uint32_t)nc;
-	}
+	b->qid = atomic_fetch_add_explicit(&lf_next_qid, 1,
+					   memory_order_relaxed);
+	/*
+	 * Grow by count (ACCOUNTING): growing on chain length alone
+	 * balloons the table in liburcu 0.13.
+	 */
 	b->ht = cds_lfht_new(init, init, 0,
 			     CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
-	if (!b->ht)
-		goto out_free;
-	__cds_wfcq_init(&b->qhead, &b->qtail);
-	for (i = 0; i < LF_NR_SHARDS; i++) {
-		atomic_init(&b->sh[i].cur, NULL);
-		atomic_init(&b->sh[i].all, NULL);
+	if (!b->ht) {
+		rq_free(raw);
+		return -ENOMEM;
 	}
+	__cds_wfcq_init(&b->qhead, &b->qtail);
 	atomic_init(&b->ticket, 1);
-	atomic_init(&b->pool_next, 0);
 	atomic_init(&b->next_deadline, RQ_NO_DEADLINE);
 	b->susp_free = LF_NIL;
 	*bep = b;
 	return 0;
-
-out_free:
-	rq_free(b->pool);
-	rq_free(raw);
-	return -ENOMEM;
 }
 
 static void lf_destroy(void *be)
 {
 	struct lockfree *b = be;
+	struct lf_page *p, *pages = NULL;
 	struct cds_wfcq_node *node;
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *hn;
-	struct lf_chunk *c, *next;
 	struct lf_link *l;
-	int i;
 
 	/* No other thread uses the queue: plain dequeues cannot block. */
 	while ((node = __cds_wfcq_dequeue_nonblocking(&b->qhead, &b->qtail))) {
@@ -781,13 +738,18 @@ static void lf_destroy(void *be)
 			rq_free(caa_container_of(l, struct lf_qel, link));
 	}
 	/*
-	 * One short read-side section per node, so that a resize worker
-	 * waiting for a grace period is not held up by the whole loop.
+	 * Empty the table (cds_lfht_destroy() requires it), one short
+	 * read-side section per page so that a resize worker waiting for a
+	 * grace period is not held up.  Pages are freed only after
+	 * cds_lfht_destroy(): the resize worker may still walk them.
 	 */
 	urcu_bp_read_lock();
 	cds_lfht_first(b->ht, &it);
 	while ((hn = cds_lfht_iter_get_node(&it))) {
 		cds_lfht_del(b->ht, hn);
+		p = caa_container_of(hn, struct lf_page, hnode);
+		p->next = pages;
+		pages = p;
 		cds_lfht_next(b->ht, &it);
 		urcu_bp_read_unlock();
 		urcu_bp_read_lock();
@@ -795,13 +757,11 @@ static void lf_destroy(void *be)
 	urcu_bp_read_unlock();
 	/* Outside any read-side section: it waits for the resize worker. */
 	cds_lfht_destroy(b->ht, NULL);
-	for (i = 0; i < LF_NR_SHARDS; i++) {
-		for (c = atomic_load(&b->sh[i].all); c; c = next) {
-			next = c->next;
-			rq_free(c);
-		}
+	while (pages) {
+		p = pages;
+		pages = p->next;
+		rq_free(p);
 	}
-	rq_free(b->pool);
 	rq_free(b->susp);
 	rq_free(b->heap);
 	rq_free(b->bucket);
@@ -824,7 +784,8 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 	for (;;) {
 		unsigned int st = lf_state(w);
 
-		if (gen < lf_gen(w) || (gen == lf_gen(w) && st == LF_RETIRED)) {
+		if (st != LF_EMPTY &&
+		    (gen < lf_gen(w) || (gen == lf_gen(w) && st == LF_RETIRED))) {
 			lf_inc(sh, stale);
 			rc = -ESTALE;
 			break;
@@ -842,7 +803,7 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 				lf_inc(sh, registered);
 			break;
 		}
-		if (gen > lf_gen(w) || st == LF_IDLE) {
+		if (gen != lf_gen(w) || st == LF_IDLE || st == LF_EMPTY) {
 			if ((w & LF_LINKED) && !el) {
 				el = lf_qel_new(e);
 				if (!el) {
@@ -881,26 +842,12 @@ static int lf_reg(void *be, struct readyq_index idx)
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
-	struct lf_ent *e = lf_lookup(b, idx.slot);
+	struct lf_ent *e;
 	int rc;
 
-	if (!e) {
-		/* Created QUEUED: counted before it can be seen. */
-		atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_seq_cst);
-		rc = lf_insert(b, sh, idx.slot,
-			       lf_mkword(idx.generation, LF_QUEUED, 0) |
-				       LF_LINKED,
-			       &e);
-		if (rc == 1) {
-			lf_push(b, &e->link);
-			lf_inc(sh, registered);
-			rq_waitq_kick(b->wq);
-			return 1;
-		}
-		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
-		if (rc < 0)
-			return rc;
-	}
+	e = lf_find(b, idx.slot, true, &rc);
+	if (!e)
+		return rc;
 	rc = lf_register_ent(b, sh, e, idx.generation, false);
 	if (rc == 1)
 		rq_waitq_kick(b->wq);
@@ -923,6 +870,8 @@ static int lf_cancel(struct lockfree *b, struct lf_shard *sh,
 	for (;;) {
 		unsigned int st = lf_state(w);
 
+		if (st == LF_EMPTY)
+			return 0;
 		if (lf_gen(w) != gen || st == LF_RETIRED) {
 			lf_inc(sh, stale);
 			return -ESTALE;
@@ -964,9 +913,10 @@ static int lf_unreg(void *be, struct readyq_index idx)
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
-	struct lf_ent *e = lf_lookup(b, idx.slot);
+	struct lf_ent *e;
 	int rc;
 
+	e = lf_find(b, idx.slot, false, &rc);
 	if (!e)
 		return 0;
 	rc = lf_cancel(b, sh, e, idx.generation, LF_IDLE, false);
@@ -1142,19 +1092,20 @@ static int lf_complete(void *be, struct readyq_index idx,
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
-	struct lf_ent *e = lf_lookup(b, idx.slot);
+	struct lf_ent *e;
 	uint64_t w;
 	int rc;
 
-	if (!e) {
-		/* Unknown slot: create it IDLE, as register would. */
-		rc = lf_insert(b, sh, idx.slot,
-			       lf_mkword(idx.generation, LF_IDLE, 0), &e);
-		if (rc < 0)
-			return rc;
-	}
+	e = lf_find(b, idx.slot, true, &rc);
+	if (!e)
+		return rc;
 	for (;;) {
 		w = lf_load(e);
+		if (lf_state(w) == LF_EMPTY) {
+			/* Unknown slot: make it IDLE, as register would. */
+			lf_cas(e, &w, lf_mkword(idx.generation, LF_IDLE, 0));
+			continue;
+		}
 		if (lf_gen(w) != idx.generation ||
 		    lf_state(w) == LF_RETIRED) {
 			lf_inc(sh, stale);
@@ -1198,13 +1149,16 @@ static int lf_resume(void *be, struct readyq_index idx)
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
-	struct lf_ent *e = lf_lookup(b, idx.slot);
+	struct lf_ent *e;
 	uint64_t w;
 	int rc;
 
+	e = lf_find(b, idx.slot, false, &rc);
 	if (!e)
 		return 0;
 	w = lf_load(e);
+	if (lf_state(w) == LF_EMPTY)
+		return 0;
 	if (lf_gen(w) != idx.generation || lf_state(w) == LF_RETIRED) {
 		lf_inc(sh, stale);
 		return -ESTALE;
