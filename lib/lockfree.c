@@ -82,6 +82,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -136,7 +137,8 @@ struct lf_qel {
 /* Per-thread counters, summed on read. */
 struct lf_shard {
 	_Atomic uint64_t q_in, q_out, run_out, drained;
-	_Atomic uint64_t registered, duplicates, notified, unregistered;
+	_Atomic uint64_t q_undo, q_other; /* registered = in - undo - other */
+	_Atomic uint64_t duplicates, notified, unregistered;
 	_Atomic uint64_t completed, stale;
 } __attribute__((aligned(128)));
 
@@ -361,14 +363,15 @@ static struct lf_qel *lf_qel_new(struct lf_ent *e)
  * LINKED is set in *@w the embedded link is still in the queue and
  * *@elp must hold a spare element, which is consumed.  The old state's
  * QUEUED/RUNNING accounting is settled here; SUSPENDED/DELAYED is the
- * caller's (under @rare).
+ * caller's (under @rare).  @reg: a register (counted as registered);
+ * other queueings count in q_other, so that the hot path has one counter.
  *
  * Return: true when queued (the caller kicks the wait queue), false when
  * the word changed (*@w has the new value).
  */
 static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 			 struct lf_ent *e, uint64_t *w, uint32_t gen,
-			 struct lf_qel **elp)
+			 struct lf_qel **elp, bool reg)
 {
 	struct lf_qel *el = NULL;
 	uint64_t nw, old = *w;
@@ -385,8 +388,11 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_seq_cst);
 	if (!lf_cas(e, w, nw)) {
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
+		lf_inc(sh, q_undo);
 		return false;
 	}
+	if (!reg)
+		lf_inc(sh, q_other);
 	if (lf_state(old) == LF_QUEUED)
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
 	else if (lf_state(old) == LF_RUNNING)
@@ -601,7 +607,8 @@ static inline bool lf_is_susp(uint64_t w)
  * @gen (nothing done), -ENOMEM (nothing done).
  */
 static int lf_susp_to_queue(struct lockfree *b, struct lf_shard *sh,
-			    struct lf_ent *e, uint32_t gen, uint32_t ngen)
+			    struct lf_ent *e, uint32_t gen, uint32_t ngen,
+			    bool reg)
 {
 	struct lf_qel *el = NULL;
 	uint64_t w = lf_load(e);
@@ -615,7 +622,7 @@ static int lf_susp_to_queue(struct lockfree *b, struct lf_shard *sh,
 				return -ENOMEM;
 			continue;
 		}
-		if (lf_try_queue(b, sh, e, &w, ngen, &el)) {
+		if (lf_try_queue(b, sh, e, &w, ngen, &el, reg)) {
 			/* w still holds the old word on success. */
 			lf_detach(b, w);
 			rq_free(el);
@@ -665,7 +672,7 @@ static size_t lf_move_due(struct lockfree *b, struct lf_shard *sh)
 		struct lf_ent *e = b->susp[b->heap[0]].ent;
 		uint32_t gen = lf_gen(lf_load(e));
 
-		rc = lf_susp_to_queue(b, sh, e, gen, gen);
+		rc = lf_susp_to_queue(b, sh, e, gen, gen, false);
 		if (rc <= 0)
 			break; /* -ENOMEM: stays due, a later drain retries */
 		n++;
@@ -685,6 +692,20 @@ static unsigned long lf_pow2(uint64_t n)
 	return v;
 }
 
+/*
+ * liburcu 0.13 starts the resize worker thread when the first
+ * AUTO_RESIZE table is created and joins it when the last one is
+ * destroyed: per queue, for a program with one queue at a time.  One
+ * empty anchor table, kept for the life of the process, keeps the worker.
+ */
+static pthread_once_t lf_anchor_once = PTHREAD_ONCE_INIT;
+static struct cds_lfht *lf_anchor;
+
+static void lf_anchor_init(void)
+{
+	lf_anchor = cds_lfht_new(1, 1, 0, CDS_LFHT_AUTO_RESIZE, NULL);
+}
+
 static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		     void **bep)
 {
@@ -694,6 +715,7 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 
 	if (init < LF_MIN_BUCKETS)
 		init = LF_MIN_BUCKETS;
+	pthread_once(&lf_anchor_once, lf_anchor_init);
 	raw = rq_calloc(1, sizeof(*b) + 127);
 	if (!raw)
 		return -ENOMEM;
@@ -793,14 +815,12 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 		if (gen > lf_gen(w) && lf_is_susp(w)) {
 			/* Generation reset of a suspension: the rare path. */
 			rq_lock(&b->rare);
-			rc = lf_susp_to_queue(b, sh, e, lf_gen(w), gen);
+			rc = lf_susp_to_queue(b, sh, e, lf_gen(w), gen, true);
 			rq_unlock(&b->rare);
 			if (rc == 0) {
 				w = lf_load(e);
 				continue;
 			}
-			if (rc == 1)
-				lf_inc(sh, registered);
 			break;
 		}
 		if (gen != lf_gen(w) || st == LF_IDLE || st == LF_EMPTY) {
@@ -811,9 +831,8 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 					break;
 				}
 			}
-			if (!lf_try_queue(b, sh, e, &w, gen, &el))
+			if (!lf_try_queue(b, sh, e, &w, gen, &el, true))
 				continue;
-			lf_inc(sh, registered);
 			rc = 1;
 			break;
 		}
@@ -1082,7 +1101,7 @@ requeue:
 		if (!el)
 			return -ENOMEM;
 	}
-	rc = lf_try_queue(b, sh, e, &w, lf_gen(w), &el) ? 1 : 0;
+	rc = lf_try_queue(b, sh, e, &w, lf_gen(w), &el, false) ? 1 : 0;
 	rq_free(el);
 	return rc;
 }
@@ -1166,7 +1185,8 @@ static int lf_resume(void *be, struct readyq_index idx)
 	if (!lf_is_susp(w))
 		return 0;
 	rq_lock(&b->rare);
-	rc = lf_susp_to_queue(b, sh, e, idx.generation, idx.generation);
+	rc = lf_susp_to_queue(b, sh, e, idx.generation, idx.generation,
+			      false);
 	rq_unlock(&b->rare);
 	if (rc == 1)
 		rq_waitq_kick(b->wq);
@@ -1212,7 +1232,8 @@ static int lf_resume_signal(void *be, uint64_t key)
 				spare = (struct lf_qel *)one->ent;
 				one->ent = e;
 			}
-			if (lf_try_queue(b, sh, e, &w, lf_gen(w), &one))
+			if (lf_try_queue(b, sh, e, &w, lf_gen(w), &one,
+					 false))
 				break;
 		}
 		lf_detach(b, w);
@@ -1281,8 +1302,10 @@ static void lf_stats(void *be, struct readyq_stats *st)
 	struct lockfree *b = be;
 	uint64_t q_out = lf_sum(b, q_out), q_in = lf_sum(b, q_in);
 	uint64_t run_out = lf_sum(b, run_out), drained = lf_sum(b, drained);
+	uint64_t not_reg;
 
-	st->registered = lf_sum(b, registered);
+	not_reg = lf_sum(b, q_undo) + lf_sum(b, q_other);
+	st->registered = q_in > not_reg ? q_in - not_reg : 0;
 	st->duplicates = lf_sum(b, duplicates);
 	st->notified = lf_sum(b, notified);
 	st->unregistered = lf_sum(b, unregistered);
