@@ -180,10 +180,13 @@ struct lockfree {
 
 static _Atomic uint32_t lf_next_tid;
 static _Atomic uint64_t lf_next_qid = 1;
-static __thread uint32_t lf_tid;
+/* initial-exec: no __tls_get_addr call from the shared library */
+#define lf_tls __thread __attribute__((tls_model("initial-exec")))
+
+static lf_tls uint32_t lf_tid;
 
 /* The page this thread used last, in the queue named qid. */
-static __thread struct {
+static lf_tls struct {
 	uint64_t qid;
 	uint32_t key;
 	struct lf_page *page;
