@@ -4,24 +4,30 @@
  *
  * Overview
  * --------
- * Every slot ever seen has one resident entry (struct lf_ent, 40 bytes) in
- * an RCU lock-free resizable hash table (rculfhash, bp flavour, so callers
- * never register threads).  Entries are never removed before
- * readyq_destroy(): a slot's generation must be remembered anyway to answer
- * -ESTALE, so normal operation needs no reclamation and no grace period at
- * all; a pointer found by a lookup stays valid after rcu_read_unlock().
- * Entries come from 32-entry chunks (struct lf_chunk) carved per shard,
- * or from one block sized by capacity_hint, never one malloc each.
+ * Per-slot state lives in resident 24-byte entries (struct lf_ent),
+ * grouped in pages of 32 consecutive slots (struct lf_page, 800 bytes).
+ * The pages are the nodes of an RCU lock-free resizable hash table
+ * (rculfhash, bp flavour, so callers never register threads), keyed by
+ * slot >> 5.  Nothing is removed before readyq_destroy(): a slot's
+ * generation must be remembered anyway to answer -ESTALE, so normal
+ * operation needs no reclamation and no grace period at all, and a page
+ * found by a lookup stays valid after rcu_read_unlock().  Each thread
+ * caches the last page it used (tagged with the queue's unique id, never
+ * its address), so registering neighbouring slots skips the lookup.
+ * Why pages: rculfhash deletes cost ~100 ns a node and cds_lfht_destroy()
+ * needs an empty table; one node per slot made destroy alone ~10 ms at
+ * 80k slots.  Cost: a slot alone in its page pays for the whole page.
  *
  * The state of an entry is one 64-bit atomic word:
  *
  *	63..32 generation | 31..29 state | 28 NOTIFIED | 27 LINKED | 26..0 aux
  *
- * aux is the queue ticket while QUEUED and the suspension entry while
- * SUSPENDED or DELAYED.  Every transition is one compare-and-swap on the
- * word (claim-then-queue, like the kernel's workqueue PENDING bit): the
- * thread whose CAS makes the word QUEUED, and only that thread, puts a
- * queue link for it into the FIFO.
+ * State 0 (EMPTY) is a slot never seen; it behaves as IDLE with whatever
+ * generation the caller brings.  aux is the queue ticket while QUEUED and
+ * the suspension entry while SUSPENDED or DELAYED.  Every transition is
+ * one compare-and-swap on the word (claim-then-queue, like the kernel
+ * workqueue's PENDING bit): the thread whose CAS makes the word QUEUED,
+ * and only that thread, puts a queue link for it into the FIFO.
  *
  * The FIFO is one urcu wait-free concurrent queue.  The entry's embedded
  * link is used while it is free (LINKED clear); LINKED says it sits in the
@@ -32,13 +38,15 @@
  * QUEUED with the link's ticket (0 = the embedded link); the drainer drops
  * dead links, frees elements and clears LINKED when it pops the embedded
  * one.  Dead links are bounded by the cancel-and-requeue cycles between
- * two drains.  Tickets come from a 27-bit queue-wide counter (skipping 0).
+ * two drains.  Tickets come from a 27-bit queue-wide counter (skipping 0;
+ * a collision needs 2^27 requeues of one slot between two drains).
  *
  * Locks and ordering rules:
  *
- *  - register takes no lock on any of its hot transitions (IDLE->QUEUED,
- *    duplicate, RUNNING->NOTIFIED, first registration of a slot); only a
- *    generation reset of a SUSPENDED or DELAYED entry takes @rare.
+ *  - register takes no lock on any of its hot transitions (EMPTY/IDLE ->
+ *    QUEUED, duplicate, RUNNING -> NOTIFIED, first registration of a slot
+ *    or of a page); only a generation reset of a SUSPENDED or DELAYED
+ *    entry takes @rare.
  *  - @drain_lock serialises dequeuers (wfcqueue requires it).  Dequeue is
  *    nonblocking: on CDS_WFCQ_WOULDBLOCK (an enqueuer between its xchg and
  *    its next-pointer store) drain returns the shorter batch instead of
@@ -51,27 +59,34 @@
  *    from 1 to 0 there, and queue elements needed to resume can be
  *    allocated before anything changes.  Lock order: @drain_lock, then
  *    @rare.
- *  - Counters live in per-thread shards (cache-line padded, summed on
+ *  - Counters live in per-thread shards (128-byte aligned, summed on
  *    read).  "Queued" is q_in - q_out: q_in is incremented (seq_cst RMW)
- *    before the CAS that makes a word QUEUED (undone on failure), q_out
- *    after the CAS that leaves QUEUED.  So every q_out seen has its q_in
- *    visible to a later load, and poll, which loads all q_out before all
- *    q_in, never undercounts: that seq_cst increment (followed by the CAS
- *    and wfcq's xchg, both full barriers) is the publication
- *    rq_waitq_kick() requires.  Dead links are not counted.
+ *    before the CAS that makes a word QUEUED (undone through q_out and
+ *    q_undo on failure), q_out after the CAS that leaves QUEUED.  So every
+ *    q_out seen has its q_in visible to a later load, and poll, which
+ *    loads all q_out before all q_in, never undercounts.  That seq_cst
+ *    increment (followed by the CAS and by wfcq's xchg, both full
+ *    barriers) is the publication rq_waitq_kick() requires.  Dead links
+ *    are not counted.  registered = q_in - q_undo - q_other (queueings
+ *    that were not registers), so the register hot path has one counter.
  *  - next_deadline mirrors the heap's top (seq_cst store under @rare);
  *    the earliest deadline moving earlier kicks the timer owner.
  *
- * Allocation: a first registration may allocate a chunk, a requeue whose
- * embedded link is still in the queue a 24-byte element, a suspension
- * the suspension arrays: always before the state changes, so -ENOMEM
- * leaves the state as it was.  Due deadlines that cannot get an element
- * stay due and are moved by a later drain.
+ * Allocation: a first registration in a page allocates the page, a
+ * requeue whose embedded link is still in the queue a 24-byte element, a
+ * suspension the suspension arrays: always before the state changes, so
+ * -ENOMEM leaves the state as it was.  Due deadlines that cannot get an
+ * element stay due and are moved by a later drain.
  *
- * destroy: pops every link, deletes every node from the table inside one
- * read-side section, then calls cds_lfht_destroy() outside it (liburcu
- * 0.13: the table must be empty, and an AUTO_RESIZE table waits for its
- * resize worker), then frees chunks and elements.
+ * liburcu 0.13.2 rules: cds_lfht_destroy() needs an empty table and, for
+ * an AUTO_RESIZE table, waits for the resize worker, so it must not run
+ * inside a read-side section; destroy pops every link, deletes every page
+ * from the table in short read-side sections, destroys the table outside
+ * them and only then frees the pages (the worker may walk them until
+ * then).  The table grows by count (CDS_LFHT_ACCOUNTING): growing on
+ * chain length alone balloons it.  liburcu starts the resize worker
+ * thread with the first AUTO_RESIZE table and joins it with the last, so
+ * one empty anchor table is kept for the life of the process.
  */
 #define _LGPL_SOURCE
 #include "internal.h"
@@ -810,7 +825,8 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 		unsigned int st = lf_state(w);
 
 		if (st != LF_EMPTY &&
-		    (gen < lf_gen(w) || (gen == lf_gen(w) && st == LF_RETIRED))) {
+		    (gen < lf_gen(w) ||
+		     (gen == lf_gen(w) && st == LF_RETIRED))) {
 			lf_inc(sh, stale);
 			rc = -ESTALE;
 			break;

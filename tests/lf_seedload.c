@@ -10,7 +10,9 @@
  * noise.  Prints "backend threads median_us min_us max_us".
  *
  * Usage: lf_seedload [ITERATIONS] [THREADS,...] [BACKEND,...]
- * (defaults 30, 1,2,4,8, locked,lockfree)
+ * (defaults 30, 1,2,4,8, locked,lockfree).  Not built by make; e.g.
+ *   cc -O2 -Iinclude tests/lf_seedload.c _build/lib/.libs/libreadyq.so \
+ *      -lpthread -o lf_seedload
  */
 #include <readyq/readyq.h>
 
@@ -98,10 +100,12 @@ int main(int argc, char **argv)
 	snprintf(buf, sizeof(buf), "%s", blist);
 	for (tok = strtok_r(buf, ",", &save); tok && nb < 3;
 	     tok = strtok_r(NULL, ",", &save))
-		bs[nb++] = strcmp(tok, "locked") == 0 ? READYQ_BACKEND_LOCKED :
-			   strcmp(tok, "lockfree") == 0 ?
-							READYQ_BACKEND_LOCKFREE :
-							READYQ_BACKEND_ADAPTIVE;
+		if (!strcmp(tok, "locked"))
+			bs[nb++] = READYQ_BACKEND_LOCKED;
+		else if (!strcmp(tok, "lockfree"))
+			bs[nb++] = READYQ_BACKEND_LOCKFREE;
+		else
+			bs[nb++] = READYQ_BACKEND_ADAPTIVE;
 	out = malloc(sizeof(*out) * 64 * PER_THREAD);
 	for (k = 0; k < nb; k++)
 		res[k] = malloc(sizeof(double) * iters);
