@@ -1246,8 +1246,11 @@ static int lf_resume_signal(void *be, uint64_t key)
 		if (b->susp[s].val != key)
 			continue;
 		for (;;) {
-			if ((w & LF_LINKED) && !one && spare) {
+			if ((w & LF_LINKED) && !one) {
+				/* LINKED only clears here: one was counted. */
 				one = spare;
+				if (!one)
+					goto out;
 				spare = (struct lf_qel *)one->ent;
 				one->ent = e;
 			}
