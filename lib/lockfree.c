@@ -86,7 +86,8 @@
  * then).  The table grows by count (CDS_LFHT_ACCOUNTING): growing on
  * chain length alone balloons it.  liburcu starts the resize worker
  * thread with the first AUTO_RESIZE table and joins it with the last, so
- * one empty anchor table is kept for the life of the process.
+ * one empty anchor table is kept for the life of the process (destroyed
+ * by a library destructor, which joins the worker).
  */
 #define _LGPL_SOURCE
 #include "internal.h"
@@ -722,6 +723,14 @@ static struct cds_lfht *lf_anchor;
 static void lf_anchor_init(void)
 {
 	lf_anchor = cds_lfht_new(1, 1, 0, CDS_LFHT_AUTO_RESIZE, NULL);
+}
+
+/* At exit (or unload): the last table gone, liburcu joins its worker. */
+static void __attribute__((destructor)) lf_anchor_fini(void)
+{
+	if (lf_anchor)
+		cds_lfht_destroy(lf_anchor, NULL);
+	lf_anchor = NULL;
 }
 
 static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
