@@ -73,10 +73,12 @@
  *    the earliest deadline moving earlier kicks the timer owner.
  *
  * Allocation: a first registration in a page allocates the page, a
- * requeue whose embedded link is still in the queue a 24-byte element, a
- * suspension the suspension arrays: always before the state changes, so
- * -ENOMEM leaves the state as it was.  Due deadlines that cannot get an
- * element stay due and are moved by a later drain.
+ * register or complete that queues an entry whose embedded link is still
+ * in the queue a 24-byte element, a suspension the suspension arrays
+ * (and, when its embedded link is still queued, the element it will need
+ * to be queued again, so that resume, resume_signal and due deadlines
+ * never allocate): always before the state changes, so -ENOMEM leaves
+ * the state as it was.
  *
  * liburcu 0.13.2 rules: cds_lfht_destroy() needs an empty table and, for
  * an AUTO_RESIZE table, waits for the resize worker, so it must not run
@@ -168,6 +170,7 @@ enum lf_susp_kind {
 struct lf_susp {
 	uint64_t val; /* signal key or deadline */
 	struct lf_ent *ent;
+	struct lf_qel *spare; /* reserved when suspended with LINKED set */
 	uint32_t a, b;
 	uint32_t kind;
 };
@@ -564,7 +567,8 @@ static int lf_reserve_susp(struct lockfree *b)
  * when the earliest deadline moved earlier.
  */
 static bool lf_attach(struct lockfree *b, uint32_t s, struct lf_ent *e,
-		      unsigned int state, enum lf_susp_kind kind, uint64_t val)
+		      unsigned int state, enum lf_susp_kind kind, uint64_t val,
+		      struct lf_qel *spare)
 {
 	struct lf_susp *se = &b->susp[s];
 	bool earlier = false;
@@ -573,6 +577,7 @@ static bool lf_attach(struct lockfree *b, uint32_t s, struct lf_ent *e,
 	se->kind = kind;
 	se->val = val;
 	se->ent = e;
+	se->spare = spare;
 	if (kind == LF_SK_SIGNAL) {
 		lf_chain_link(b, s);
 	} else if (kind == LF_SK_TIMED) {
@@ -606,6 +611,8 @@ static void lf_detach(struct lockfree *b, uint64_t old)
 		if (top)
 			lf_publish_deadline(b);
 	}
+	rq_free(se->spare);
+	se->spare = NULL;
 	se->kind = LF_SK_FREE;
 	se->a = b->susp_free;
 	b->susp_free = s;
@@ -636,7 +643,11 @@ static int lf_susp_to_queue(struct lockfree *b, struct lf_shard *sh,
 		if (lf_gen(w) != gen || !lf_is_susp(w))
 			break;
 		if ((w & LF_LINKED) && !el) {
-			el = lf_qel_new(e);
+			/* Reserved by lf_suspend(); allocate only as a fallback. */
+			el = b->susp[lf_aux(w)].spare;
+			b->susp[lf_aux(w)].spare = NULL;
+			if (!el)
+				el = lf_qel_new(e);
 			if (!el)
 				return -ENOMEM;
 			continue;
@@ -777,6 +788,7 @@ static void lf_destroy(void *be)
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *hn;
 	struct lf_link *l;
+	uint32_t i;
 
 	/* No other thread uses the queue: plain dequeues cannot block. */
 	while ((node = __cds_wfcq_dequeue_nonblocking(&b->qhead, &b->qtail))) {
@@ -811,6 +823,9 @@ static void lf_destroy(void *be)
 		pages = p->next;
 		rq_free(p);
 	}
+	for (i = 0; i < b->susp_cap; i++)
+		if (b->susp[i].kind != LF_SK_FREE)
+			rq_free(b->susp[i].spare);
 	rq_free(b->susp);
 	rq_free(b->heap);
 	rq_free(b->bucket);
@@ -1046,6 +1061,7 @@ static int lf_suspend(struct lockfree *b, struct lf_shard *sh,
 		      struct lf_ent *e, uint64_t w,
 		      const struct readyq_result *res)
 {
+	struct lf_qel *spare = NULL;
 	enum lf_susp_kind kind;
 	unsigned int state;
 	uint64_t val = 0;
@@ -1072,15 +1088,31 @@ static int lf_suspend(struct lockfree *b, struct lf_shard *sh,
 	rc = lf_reserve_susp(b);
 	if (rc)
 		goto out;
+	/*
+	 * RUNNING with LINKED happens when a registrar's own link was pushed
+	 * after a later registrar's element (CAS order is not push order).
+	 * LINKED cannot be set again while SUSPENDED/DELAYED: an element
+	 * reserved now lets resume, resume_signal and the deadline path
+	 * queue it without allocating.
+	 */
+	if (w & LF_LINKED) {
+		spare = lf_qel_new(e);
+		if (!spare) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	s = b->susp_free;
 	rc = 0;
 	if (!lf_cas(e, &w, lf_mkword(lf_gen(w), state, s) |
 				   (w & (LF_LINKED | LF_NOTIFIED))))
 		goto out;
 	lf_inc(sh, run_out);
-	rc = lf_attach(b, s, e, state, kind, val) ? 2 : 3;
+	rc = lf_attach(b, s, e, state, kind, val, spare) ? 2 : 3;
+	spare = NULL;
 out:
 	rq_unlock(&b->rare);
+	rq_free(spare);
 	return rc;
 }
 
@@ -1225,63 +1257,29 @@ static int lf_resume_signal(void *be, uint64_t key)
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
-	struct lf_qel *spare = NULL, *el;
 	uint32_t s, next;
-	int n = 0, k;
+	int n = 0, k, rc;
 
 	rq_lock(&b->rare);
 	if (!b->susp_cap)
 		goto out;
-	/* Elements first, so that nothing changes on -ENOMEM. */
-	for (s = b->bucket[lf_key_bucket(b, key)]; s != LF_NIL; s = next) {
-		next = b->susp[s].a;
-		if (b->susp[s].val != key ||
-		    !(lf_load(b->susp[s].ent) & LF_LINKED))
-			continue;
-		el = lf_qel_new(NULL);
-		if (!el) {
-			n = -ENOMEM;
-			goto out;
-		}
-		el->ent = (struct lf_ent *)spare;
-		spare = el;
-	}
 	for (s = b->bucket[lf_key_bucket(b, key)]; s != LF_NIL; s = next) {
 		struct lf_ent *e = b->susp[s].ent;
-		struct lf_qel *one = NULL;
-		uint64_t w = lf_load(e);
+		uint32_t gen;
 
 		next = b->susp[s].a;
 		if (b->susp[s].val != key)
 			continue;
-		for (;;) {
-			if ((w & LF_LINKED) && !one) {
-				/* LINKED only clears here: one was counted. */
-				one = spare;
-				if (!one)
-					goto out;
-				spare = (struct lf_qel *)one->ent;
-				one->ent = e;
-			}
-			if (lf_try_queue(b, sh, e, &w, lf_gen(w), &one,
-					 false))
-				break;
-		}
-		lf_detach(b, w);
-		if (one) {
-			one->ent = (struct lf_ent *)spare;
-			spare = one;
-		}
-		if (n < INT_MAX)
+		gen = lf_gen(lf_load(e));
+		/* Its element was reserved at suspension: cannot fail. */
+		rc = lf_susp_to_queue(b, sh, e, gen, gen, false);
+		if (rc < 0)
+			break;
+		if (rc && n < INT_MAX)
 			n++;
 	}
 out:
 	rq_unlock(&b->rare);
-	while (spare) {
-		el = spare;
-		spare = (struct lf_qel *)el->ent;
-		rq_free(el);
-	}
 	/* One kick per queued index, each waking at most one sleeper. */
 	for (k = 0; k < n; k++) {
 		if (!atomic_load_explicit(&b->wq->sleepers,
