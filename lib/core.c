@@ -28,7 +28,7 @@ static const char *const rq_backend_names[] = {
 
 static const struct readyq_ops *const rq_backends[] = {
 	[READYQ_BACKEND_LOCKED] = &rq_locked_ops,
-	[READYQ_BACKEND_LOCKFREE] = NULL,
+	[READYQ_BACKEND_LOCKFREE] = &rq_lockfree_ops,
 	[READYQ_BACKEND_ADAPTIVE] = &rq_adaptive_ops,
 };
 

@@ -17,6 +17,7 @@
 
 static const enum readyq_backend rq_test_backends[] = {
 	READYQ_BACKEND_LOCKED,
+	READYQ_BACKEND_LOCKFREE,
 	READYQ_BACKEND_ADAPTIVE,
 };
 #define RQ_NR_TEST_BACKENDS                                                    \

@@ -1,0 +1,1366 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * lockfree.c - the lock-free backend: urcu wfcqueue + rculfhash
+ *
+ * Overview
+ * --------
+ * Per-slot state lives in resident 24-byte entries (struct lf_ent),
+ * grouped in pages of 32 consecutive slots (struct lf_page, 800 bytes).
+ * The pages are the nodes of an RCU lock-free resizable hash table
+ * (rculfhash, bp flavour, so callers never register threads), keyed by
+ * slot >> 5.  Nothing is removed before readyq_destroy(): a slot's
+ * generation must be remembered anyway to answer -ESTALE, so normal
+ * operation needs no reclamation and no grace period at all, and a page
+ * found by a lookup stays valid after rcu_read_unlock().  Each thread
+ * caches the last page it used (tagged with the queue's unique id, never
+ * its address), so registering neighbouring slots skips the lookup.
+ * Why pages: rculfhash deletes cost ~100 ns a node and cds_lfht_destroy()
+ * needs an empty table; one node per slot made destroy alone ~10 ms at
+ * 80k slots.  Cost: a slot alone in its page pays for the whole page.
+ *
+ * The state of an entry is one 64-bit atomic word:
+ *
+ *	63..32 generation | 31..29 state | 28 NOTIFIED | 27 LINKED | 26..0 aux
+ *
+ * State 0 (EMPTY) is a slot never seen; it behaves as IDLE with whatever
+ * generation the caller brings.  aux is the queue ticket while QUEUED and
+ * the suspension entry while SUSPENDED or DELAYED.  Every transition is
+ * one compare-and-swap on the word (claim-then-queue, like the kernel
+ * workqueue's PENDING bit): the thread whose CAS makes the word QUEUED,
+ * and only that thread, puts a queue link for it into the FIFO.
+ *
+ * The FIFO is one urcu wait-free concurrent queue.  The entry's embedded
+ * link is used while it is free (LINKED clear); LINKED says it sits in the
+ * queue.  An index cancelled while queued and queued again before the
+ * drainer has passed its old link gets a small separately allocated
+ * element (struct lf_qel) carrying a non-zero ticket, so that it goes to
+ * the tail, not to its old place.  A link is live only while the word is
+ * QUEUED with the link's ticket (0 = the embedded link); the drainer drops
+ * dead links, frees elements and clears LINKED when it pops the embedded
+ * one.  Dead links are bounded by the cancel-and-requeue cycles between
+ * two drains.  Tickets come from a 27-bit queue-wide counter (skipping 0;
+ * a collision needs 2^27 requeues of one slot between two drains).
+ *
+ * Locks and ordering rules:
+ *
+ *  - register takes no lock on any of its hot transitions (EMPTY/IDLE ->
+ *    QUEUED, duplicate, RUNNING -> NOTIFIED, first registration of a slot
+ *    or of a page); only a generation reset of a SUSPENDED or DELAYED
+ *    entry takes @rare.
+ *  - @drain_lock serialises dequeuers (wfcqueue requires it).  Dequeue is
+ *    nonblocking: on CDS_WFCQ_WOULDBLOCK (an enqueuer between its xchg and
+ *    its next-pointer store) drain returns the shorter batch instead of
+ *    sleeping.  Only the drainer clears LINKED, after it is done with the
+ *    node; a thread that sets LINKED with its CAS re-initialises the node
+ *    before enqueueing it.
+ *  - @rare protects the suspension entries, the deadline heap and the
+ *    signal-key chains.  A word in SUSPENDED or DELAYED changes only under
+ *    @rare, except for the drainer clearing LINKED; so LINKED can only go
+ *    from 1 to 0 there, and queue elements needed to resume can be
+ *    allocated before anything changes.  Lock order: @drain_lock, then
+ *    @rare.
+ *  - Counters live in per-thread shards (128-byte aligned, summed on
+ *    read).  "Queued" is q_in - q_out: q_in is incremented (seq_cst RMW)
+ *    before the CAS that makes a word QUEUED (undone through q_out and
+ *    q_undo on failure), q_out after the CAS that leaves QUEUED.  So every
+ *    q_out seen has its q_in visible to a later load, and poll, which
+ *    loads all q_out before all q_in, never undercounts.  That seq_cst
+ *    increment (followed by the CAS and by wfcq's xchg, both full
+ *    barriers) is the publication rq_waitq_kick() requires.  Dead links
+ *    are not counted.  registered = q_in - q_undo - q_other (queueings
+ *    that were not registers), so the register hot path has one counter.
+ *  - next_deadline mirrors the heap's top (seq_cst store under @rare);
+ *    the earliest deadline moving earlier kicks the timer owner.
+ *
+ * Allocation: a first registration in a page allocates the page, a
+ * register or complete that queues an entry whose embedded link is still
+ * in the queue a 24-byte element, a suspension the suspension arrays
+ * (and, when its embedded link is still queued, the element it will need
+ * to be queued again, so that resume, resume_signal and due deadlines
+ * never allocate): always before the state changes, so -ENOMEM leaves
+ * the state as it was.
+ *
+ * liburcu 0.13.2 rules: cds_lfht_destroy() needs an empty table and, for
+ * an AUTO_RESIZE table, waits for the resize worker, so it must not run
+ * inside a read-side section; destroy pops every link, deletes every page
+ * from the table in short read-side sections, destroys the table outside
+ * them and only then frees the pages (the worker may walk them until
+ * then).  The table grows by count (CDS_LFHT_ACCOUNTING): growing on
+ * chain length alone balloons it.  liburcu starts the resize worker
+ * thread with the first AUTO_RESIZE table and joins it with the last, so
+ * one empty anchor table is kept for the life of the process (destroyed
+ * by a library destructor, which joins the worker).
+ */
+#define _LGPL_SOURCE
+#include "internal.h"
+
+#include <urcu-bp.h>
+#include <urcu/rculfhash.h>
+#include <urcu/wfcqueue.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+enum lf_state {
+	LF_EMPTY = 0, /* a slot never seen */
+	LF_IDLE,
+	LF_QUEUED,
+	LF_RUNNING,
+	LF_SUSPENDED,
+	LF_DELAYED,
+	LF_RETIRED,
+};
+
+#define LF_STATE_SHIFT 29
+#define LF_NOTIFIED (1ull << 28)
+#define LF_LINKED (1ull << 27)
+#define LF_AUX_MASK ((1u << 27) - 1)
+#define LF_MAX_SUSP (1u << 26)
+#define LF_NIL UINT32_MAX
+
+#define LF_NR_SHARDS 16
+#define LF_PAGE_SHIFT 5
+#define LF_PAGE (1u << LF_PAGE_SHIFT)
+#define LF_MIN_BUCKETS 256ul
+#define LF_MAX_BUCKETS (1ul << 27)
+
+/* A queue link: ticket 0 is an entry's own link, others are lf_qel. */
+struct lf_link {
+	struct cds_wfcq_node node;
+	uint32_t ticket;
+	uint32_t slot; /* the entry's slot (own link only) */
+};
+
+struct lf_ent {
+	_Atomic uint64_t word;
+	struct lf_link link;
+};
+
+/* LF_PAGE consecutive slots; the hash table's unit. */
+struct lf_page {
+	struct cds_lfht_node hnode;
+	uint32_t key; /* slot >> LF_PAGE_SHIFT */
+	struct lf_page *next; /* destroy's list */
+	struct lf_ent ent[LF_PAGE];
+};
+
+struct lf_qel {
+	struct lf_link link;
+	struct lf_ent *ent;
+};
+
+/* Per-thread counters, summed on read. */
+struct lf_shard {
+	_Atomic uint64_t q_in, q_out, run_out, drained;
+	_Atomic uint64_t q_undo, q_other; /* registered = in - undo - other */
+	_Atomic uint64_t duplicates, notified, unregistered;
+	_Atomic uint64_t completed, stale;
+} __attribute__((aligned(128)));
+
+enum lf_susp_kind {
+	LF_SK_FREE,
+	LF_SK_SIGNAL, /* in a signal-key chain: a = next, b = prev */
+	LF_SK_TIMED, /* in the deadline heap: a = heap position */
+	LF_SK_CAPACITY, /* waits for readyq_resume() only */
+};
+
+struct lf_susp {
+	uint64_t val; /* signal key or deadline */
+	struct lf_ent *ent;
+	struct lf_qel *spare; /* reserved when suspended with LINKED set */
+	uint32_t a, b;
+	uint32_t kind;
+};
+
+struct lockfree {
+	struct lf_shard sh[LF_NR_SHARDS];
+
+	struct __cds_wfcq_head qhead __attribute__((aligned(128)));
+	struct rq_lock drain_lock;
+	struct cds_wfcq_tail qtail __attribute__((aligned(128)));
+
+	struct cds_lfht *ht __attribute__((aligned(128)));
+	struct rq_waitq *wq;
+	uint64_t qid; /* names this queue in the per-thread page cache */
+	_Atomic uint32_t ticket;
+	void *raw; /* what rq_malloc returned */
+
+	struct rq_lock rare __attribute__((aligned(128)));
+	_Atomic uint64_t next_deadline;
+	struct lf_susp *susp;
+	uint32_t *heap;
+	uint32_t *bucket;
+	uint32_t susp_cap, susp_free, heap_len;
+	size_t nr_suspended, nr_delayed;
+};
+
+static _Atomic uint32_t lf_next_tid;
+static _Atomic uint64_t lf_next_qid = 1;
+/* initial-exec: no __tls_get_addr call from the shared library */
+#define lf_tls __thread __attribute__((tls_model("initial-exec")))
+
+static lf_tls uint32_t lf_tid;
+
+/* The page this thread used last, in the queue named qid. */
+static lf_tls struct {
+	uint64_t qid;
+	uint32_t key;
+	struct lf_page *page;
+} lf_tc;
+
+/* ---- words ---- */
+
+static inline uint64_t lf_mkword(uint32_t gen, unsigned int state,
+				 uint32_t aux)
+{
+	return (uint64_t)gen << 32 | (uint64_t)state << LF_STATE_SHIFT |
+	       (aux & LF_AUX_MASK);
+}
+
+static inline uint32_t lf_gen(uint64_t w)
+{
+	return (uint32_t)(w >> 32);
+}
+
+static inline unsigned int lf_state(uint64_t w)
+{
+	return (unsigned int)(w >> LF_STATE_SHIFT) & 7u;
+}
+
+static inline uint32_t lf_aux(uint64_t w)
+{
+	return (uint32_t)w & LF_AUX_MASK;
+}
+
+static inline uint64_t lf_load(struct lf_ent *e)
+{
+	return atomic_load_explicit(&e->word, memory_order_acquire);
+}
+
+static inline bool lf_cas(struct lf_ent *e, uint64_t *w, uint64_t nw)
+{
+	return atomic_compare_exchange_strong_explicit(
+		&e->word, w, nw, memory_order_seq_cst, memory_order_acquire);
+}
+
+static inline struct lf_shard *lf_shard(struct lockfree *b)
+{
+	uint32_t t = lf_tid;
+
+	if (rq_unlikely(!t)) {
+		t = atomic_fetch_add_explicit(&lf_next_tid, 1,
+					      memory_order_relaxed) + 1;
+		if (!t)
+			t = 1;
+		lf_tid = t;
+	}
+	return &b->sh[t & (LF_NR_SHARDS - 1)];
+}
+
+#define lf_inc(sh, field)                                                      \
+	atomic_fetch_add_explicit(&(sh)->field, 1, memory_order_relaxed)
+
+/* ---- the table ---- */
+
+static inline unsigned long lf_hash(uint32_t key)
+{
+	uint64_t h = key + 0x9e3779b97f4a7c15ull;
+
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return (unsigned long)(h ^ (h >> 31));
+}
+
+static int lf_match(struct cds_lfht_node *node, const void *key)
+{
+	const struct lf_page *p = caa_container_of(node, struct lf_page,
+						   hnode);
+
+	return p->key == *(const uint32_t *)key;
+}
+
+static struct lf_page *lf_page_lookup(struct lockfree *b, uint32_t key)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+
+	urcu_bp_read_lock();
+	cds_lfht_lookup(b->ht, lf_hash(key), lf_match, &key, &it);
+	n = cds_lfht_iter_get_node(&it);
+	urcu_bp_read_unlock();
+	/* Pages are resident until destroy: valid after the unlock. */
+	return n ? caa_container_of(n, struct lf_page, hnode) : NULL;
+}
+
+/* The page @key, inserted if new; NULL on -ENOMEM. */
+static struct lf_page *lf_page_insert(struct lockfree *b, uint32_t key)
+{
+	struct cds_lfht_node *got;
+	struct lf_page *p;
+	uint32_t i;
+
+	p = rq_calloc(1, sizeof(*p)); /* every word LF_EMPTY */
+	if (!p)
+		return NULL;
+	p->key = key;
+	for (i = 0; i < LF_PAGE; i++)
+		p->ent[i].link.slot = key << LF_PAGE_SHIFT | i;
+	urcu_bp_read_lock();
+	got = cds_lfht_add_unique(b->ht, lf_hash(key), lf_match, &key,
+				  &p->hnode);
+	urcu_bp_read_unlock();
+	if (got == &p->hnode)
+		return p;
+	/* Another thread inserted it first; @p was never seen. */
+	rq_free(p);
+	return caa_container_of(got, struct lf_page, hnode);
+}
+
+/*
+ * The entry of @slot: NULL if its page does not exist and @create is
+ * false, or on -ENOMEM (*@rc).  A slot never seen reads LF_EMPTY.
+ */
+static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
+			      int *rc)
+{
+	uint32_t key = slot >> LF_PAGE_SHIFT;
+	struct lf_page *p;
+
+	if (rq_likely(lf_tc.qid == b->qid && lf_tc.key == key)) {
+		p = lf_tc.page;
+	} else {
+		p = lf_page_lookup(b, key);
+		if (!p) {
+			*rc = 0;
+			if (!create)
+				return NULL;
+			p = lf_page_insert(b, key);
+			if (!p) {
+				*rc = -ENOMEM;
+				return NULL;
+			}
+		}
+		lf_tc.qid = b->qid;
+		lf_tc.key = key;
+		lf_tc.page = p;
+	}
+	return &p->ent[slot & (LF_PAGE - 1)];
+}
+
+/* ---- the FIFO ---- */
+
+static inline void lf_push(struct lockfree *b, struct lf_link *l)
+{
+	cds_wfcq_node_init(&l->node);
+	/* xchg: a full barrier, after the word's CAS. */
+	cds_wfcq_enqueue(&b->qhead, &b->qtail, &l->node);
+}
+
+static uint32_t lf_new_ticket(struct lockfree *b)
+{
+	uint32_t t;
+
+	do
+		t = atomic_fetch_add_explicit(&b->ticket, 1,
+					      memory_order_relaxed) &
+		    LF_AUX_MASK;
+	while (!t);
+	return t;
+}
+
+static struct lf_qel *lf_qel_new(struct lf_ent *e)
+{
+	struct lf_qel *el = rq_malloc(sizeof(*el));
+
+	if (el)
+		el->ent = e;
+	return el;
+}
+
+/*
+ * Try to move @e from word *@w to QUEUED with generation @gen.  When
+ * LINKED is set in *@w the embedded link is still in the queue and
+ * *@elp must hold a spare element, which is consumed.  The old state's
+ * QUEUED/RUNNING accounting is settled here; SUSPENDED/DELAYED is the
+ * caller's (under @rare).  @reg: a register (counted as registered);
+ * other queueings count in q_other, so that the hot path has one counter.
+ *
+ * Return: true when queued (the caller kicks the wait queue), false when
+ * the word changed (*@w has the new value).
+ */
+static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
+			 struct lf_ent *e, uint64_t *w, uint32_t gen,
+			 struct lf_qel **elp, bool reg)
+{
+	struct lf_qel *el = NULL;
+	uint64_t nw, old = *w;
+
+	if (old & LF_LINKED) {
+		el = *elp;
+		el->link.ticket = lf_new_ticket(b);
+		nw = lf_mkword(gen, LF_QUEUED, el->link.ticket);
+	} else {
+		nw = lf_mkword(gen, LF_QUEUED, 0);
+	}
+	nw |= LF_LINKED;
+	/* Count it before it can be seen QUEUED (see the header). */
+	atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_seq_cst);
+	if (!lf_cas(e, w, nw)) {
+		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
+		lf_inc(sh, q_undo);
+		return false;
+	}
+	if (!reg)
+		lf_inc(sh, q_other);
+	if (lf_state(old) == LF_QUEUED)
+		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
+	else if (lf_state(old) == LF_RUNNING)
+		lf_inc(sh, run_out);
+	if (el) {
+		*elp = NULL;
+		lf_push(b, &el->link);
+	} else {
+		lf_push(b, &e->link);
+	}
+	return true;
+}
+
+/* ---- suspension entries (under @rare) ---- */
+
+static void lf_publish_deadline(struct lockfree *b)
+{
+	uint64_t next = b->heap_len ? b->susp[b->heap[0]].val :
+				      RQ_NO_DEADLINE;
+
+	atomic_store_explicit(&b->next_deadline, next, memory_order_seq_cst);
+}
+
+static void lf_heap_place(struct lockfree *b, uint32_t pos, uint32_t s)
+{
+	b->heap[pos] = s;
+	b->susp[s].a = pos;
+}
+
+static void lf_heap_up(struct lockfree *b, uint32_t pos)
+{
+	uint32_t s = b->heap[pos];
+
+	while (pos) {
+		uint32_t parent = (pos - 1) / 2;
+
+		if (b->susp[b->heap[parent]].val <= b->susp[s].val)
+			break;
+		lf_heap_place(b, pos, b->heap[parent]);
+		pos = parent;
+	}
+	lf_heap_place(b, pos, s);
+}
+
+static void lf_heap_down(struct lockfree *b, uint32_t pos)
+{
+	uint32_t s = b->heap[pos];
+
+	for (;;) {
+		uint32_t c = 2 * pos + 1;
+
+		if (c >= b->heap_len)
+			break;
+		if (c + 1 < b->heap_len &&
+		    b->susp[b->heap[c + 1]].val < b->susp[b->heap[c]].val)
+			c++;
+		if (b->susp[s].val <= b->susp[b->heap[c]].val)
+			break;
+		lf_heap_place(b, pos, b->heap[c]);
+		pos = c;
+	}
+	lf_heap_place(b, pos, s);
+}
+
+static void lf_heap_remove(struct lockfree *b, uint32_t pos)
+{
+	uint32_t last = b->heap[--b->heap_len];
+
+	if (pos == b->heap_len)
+		return;
+	lf_heap_place(b, pos, last);
+	lf_heap_up(b, pos);
+	lf_heap_down(b, b->susp[last].a);
+}
+
+static inline uint32_t lf_key_bucket(const struct lockfree *b, uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) &
+	       (b->susp_cap - 1);
+}
+
+static void lf_chain_link(struct lockfree *b, uint32_t s)
+{
+	uint32_t h = lf_key_bucket(b, b->susp[s].val);
+
+	b->susp[s].a = b->bucket[h];
+	b->susp[s].b = LF_NIL;
+	if (b->bucket[h] != LF_NIL)
+		b->susp[b->bucket[h]].b = s;
+	b->bucket[h] = s;
+}
+
+static void lf_chain_unlink(struct lockfree *b, uint32_t s)
+{
+	struct lf_susp *e = &b->susp[s];
+
+	if (e->b != LF_NIL)
+		b->susp[e->b].a = e->a;
+	else
+		b->bucket[lf_key_bucket(b, e->val)] = e->a;
+	if (e->a != LF_NIL)
+		b->susp[e->a].b = e->b;
+}
+
+/* Make sure one more suspension entry can be taken without allocating. */
+static int lf_reserve_susp(struct lockfree *b)
+{
+	uint32_t cap = b->susp_cap ? b->susp_cap * 2 : 16, i;
+	struct lf_susp *susp;
+	uint32_t *heap, *bucket;
+
+	if (b->susp_free != LF_NIL)
+		return 0;
+	if (cap > LF_MAX_SUSP)
+		return -ENOMEM;
+	susp = rq_malloc(sizeof(*susp) * cap);
+	heap = rq_malloc(sizeof(*heap) * cap);
+	bucket = rq_malloc(sizeof(*bucket) * cap);
+	if (!susp || !heap || !bucket) {
+		rq_free(susp);
+		rq_free(heap);
+		rq_free(bucket);
+		return -ENOMEM;
+	}
+	if (b->susp_cap)
+		memcpy(susp, b->susp, sizeof(*susp) * b->susp_cap);
+	if (b->heap_len)
+		memcpy(heap, b->heap, sizeof(*heap) * b->heap_len);
+	memset(bucket, 0xff, sizeof(*bucket) * cap);
+	for (i = cap; i-- > b->susp_cap;) {
+		susp[i].kind = LF_SK_FREE;
+		susp[i].a = b->susp_free;
+		b->susp_free = i;
+	}
+	rq_free(b->susp);
+	rq_free(b->heap);
+	rq_free(b->bucket);
+	b->susp = susp;
+	b->heap = heap;
+	b->bucket = bucket;
+	b->susp_cap = cap;
+	for (i = 0; i < cap; i++)
+		if (susp[i].kind == LF_SK_SIGNAL)
+			lf_chain_link(b, i);
+	return 0;
+}
+
+/*
+ * Fill the reserved suspension entry @s for @e and file it.  Returns true
+ * when the earliest deadline moved earlier.
+ */
+static bool lf_attach(struct lockfree *b, uint32_t s, struct lf_ent *e,
+		      unsigned int state, enum lf_susp_kind kind, uint64_t val,
+		      struct lf_qel *spare)
+{
+	struct lf_susp *se = &b->susp[s];
+	bool earlier = false;
+
+	b->susp_free = se->a;
+	se->kind = kind;
+	se->val = val;
+	se->ent = e;
+	se->spare = spare;
+	if (kind == LF_SK_SIGNAL) {
+		lf_chain_link(b, s);
+	} else if (kind == LF_SK_TIMED) {
+		b->heap[b->heap_len] = s;
+		se->a = b->heap_len++;
+		lf_heap_up(b, se->a);
+		if (b->heap[0] == s) {
+			lf_publish_deadline(b);
+			earlier = true;
+		}
+	}
+	if (state == LF_SUSPENDED)
+		b->nr_suspended++;
+	else
+		b->nr_delayed++;
+	return earlier;
+}
+
+/* Release the suspension entry of a word that just left S/D (@old). */
+static void lf_detach(struct lockfree *b, uint64_t old)
+{
+	uint32_t s = lf_aux(old);
+	struct lf_susp *se = &b->susp[s];
+
+	if (se->kind == LF_SK_SIGNAL) {
+		lf_chain_unlink(b, s);
+	} else if (se->kind == LF_SK_TIMED) {
+		bool top = se->a == 0;
+
+		lf_heap_remove(b, se->a);
+		if (top)
+			lf_publish_deadline(b);
+	}
+	rq_free(se->spare);
+	se->spare = NULL;
+	se->kind = LF_SK_FREE;
+	se->a = b->susp_free;
+	b->susp_free = s;
+	if (lf_state(old) == LF_SUSPENDED)
+		b->nr_suspended--;
+	else
+		b->nr_delayed--;
+}
+
+static inline bool lf_is_susp(uint64_t w)
+{
+	return lf_state(w) == LF_SUSPENDED || lf_state(w) == LF_DELAYED;
+}
+
+/*
+ * Under @rare: @e (generation @gen, SUSPENDED or DELAYED in *@w) ->
+ * QUEUED with generation @ngen.  Returns 1, 0 if the word left S/D or
+ * @gen (nothing done), -ENOMEM (nothing done).
+ */
+static int lf_susp_to_queue(struct lockfree *b, struct lf_shard *sh,
+			    struct lf_ent *e, uint32_t gen, uint32_t ngen,
+			    bool reg)
+{
+	struct lf_qel *el = NULL;
+	uint64_t w = lf_load(e);
+
+	for (;;) {
+		if (lf_gen(w) != gen || !lf_is_susp(w))
+			break;
+		if ((w & LF_LINKED) && !el) {
+			/* Reserved by lf_suspend(); allocate only as a fallback. */
+			el = b->susp[lf_aux(w)].spare;
+			b->susp[lf_aux(w)].spare = NULL;
+			if (!el)
+				el = lf_qel_new(e);
+			if (!el)
+				return -ENOMEM;
+			continue;
+		}
+		if (lf_try_queue(b, sh, e, &w, ngen, &el, reg)) {
+			/* w still holds the old word on success. */
+			lf_detach(b, w);
+			rq_free(el);
+			return 1;
+		}
+	}
+	rq_free(el);
+	return 0;
+}
+
+/*
+ * Under @rare: @e (generation @gen, S/D) -> @state (IDLE or RETIRED).
+ * Returns 1 if done, 0 if the word left S/D or @gen.
+ */
+static int lf_susp_cancel(struct lockfree *b, struct lf_ent *e, uint32_t gen,
+			  unsigned int state)
+{
+	uint64_t w = lf_load(e), nw;
+
+	for (;;) {
+		if (lf_gen(w) != gen || !lf_is_susp(w))
+			return 0;
+		nw = lf_mkword(gen, state, 0) | (w & LF_LINKED);
+		if (lf_cas(e, &w, nw))
+			break;
+	}
+	lf_detach(b, w);
+	return 1;
+}
+
+/* Move every due deadline to the queue (drain, under @drain_lock). */
+static size_t lf_move_due(struct lockfree *b, struct lf_shard *sh)
+{
+	size_t n = 0;
+	uint64_t now;
+	int rc;
+
+	if (atomic_load_explicit(&b->next_deadline, memory_order_acquire) ==
+	    RQ_NO_DEADLINE)
+		return 0;
+	now = rq_now_ns();
+	if (atomic_load_explicit(&b->next_deadline, memory_order_acquire) >
+	    now)
+		return 0;
+	rq_lock(&b->rare);
+	while (b->heap_len && b->susp[b->heap[0]].val <= now) {
+		struct lf_ent *e = b->susp[b->heap[0]].ent;
+		uint32_t gen = lf_gen(lf_load(e));
+
+		rc = lf_susp_to_queue(b, sh, e, gen, gen, false);
+		if (rc <= 0)
+			break; /* -ENOMEM: stays due, a later drain retries */
+		n++;
+	}
+	rq_unlock(&b->rare);
+	return n;
+}
+
+/* ---- ops ---- */
+
+static unsigned long lf_pow2(uint64_t n)
+{
+	unsigned long v = 1;
+
+	while (v < n && v < LF_MAX_BUCKETS)
+		v <<= 1;
+	return v;
+}
+
+/*
+ * liburcu 0.13 starts the resize worker thread when the first
+ * AUTO_RESIZE table is created and joins it when the last one is
+ * destroyed: per queue, for a program with one queue at a time.  One
+ * empty anchor table, kept for the life of the process, keeps the worker.
+ */
+static pthread_once_t lf_anchor_once = PTHREAD_ONCE_INIT;
+static struct cds_lfht *lf_anchor;
+
+static void lf_anchor_init(void)
+{
+	lf_anchor = cds_lfht_new(1, 1, 0, CDS_LFHT_AUTO_RESIZE, NULL);
+}
+
+/* At exit (or unload): the last table gone, liburcu joins its worker. */
+static void __attribute__((destructor)) lf_anchor_fini(void)
+{
+	if (lf_anchor)
+		cds_lfht_destroy(lf_anchor, NULL);
+	lf_anchor = NULL;
+}
+
+static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
+		     void **bep)
+{
+	unsigned long init = lf_pow2(cfg->capacity_hint / LF_PAGE);
+	struct lockfree *b;
+	void *raw;
+
+	if (init < LF_MIN_BUCKETS)
+		init = LF_MIN_BUCKETS;
+	pthread_once(&lf_anchor_once, lf_anchor_init);
+	raw = rq_calloc(1, sizeof(*b) + 127);
+	if (!raw)
+		return -ENOMEM;
+	b = (struct lockfree *)(((uintptr_t)raw + 127) & ~(uintptr_t)127);
+	b->raw = raw;
+	b->wq = wq;
+	b->qid = atomic_fetch_add_explicit(&lf_next_qid, 1,
+					   memory_order_relaxed);
+	/*
+	 * Grow by count (ACCOUNTING): growing on chain length alone
+	 * balloons the table in liburcu 0.13.
+	 */
+	b->ht = cds_lfht_new(init, init, 0,
+			     CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	if (!b->ht) {
+		rq_free(raw);
+		return -ENOMEM;
+	}
+	__cds_wfcq_init(&b->qhead, &b->qtail);
+	atomic_init(&b->ticket, 1);
+	atomic_init(&b->next_deadline, RQ_NO_DEADLINE);
+	b->susp_free = LF_NIL;
+	*bep = b;
+	return 0;
+}
+
+static void lf_destroy(void *be)
+{
+	struct lockfree *b = be;
+	struct lf_page *p, *pages = NULL;
+	struct cds_wfcq_node *node;
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *hn;
+	struct lf_link *l;
+	uint32_t i;
+
+	/* No other thread uses the queue: plain dequeues cannot block. */
+	while ((node = __cds_wfcq_dequeue_nonblocking(&b->qhead, &b->qtail))) {
+		if (node == CDS_WFCQ_WOULDBLOCK)
+			break;
+		l = caa_container_of(node, struct lf_link, node);
+		if (l->ticket)
+			rq_free(caa_container_of(l, struct lf_qel, link));
+	}
+	/*
+	 * Empty the table (cds_lfht_destroy() requires it), one short
+	 * read-side section per page so that a resize worker waiting for a
+	 * grace period is not held up.  Pages are freed only after
+	 * cds_lfht_destroy(): the resize worker may still walk them.
+	 */
+	urcu_bp_read_lock();
+	cds_lfht_first(b->ht, &it);
+	while ((hn = cds_lfht_iter_get_node(&it))) {
+		cds_lfht_del(b->ht, hn);
+		p = caa_container_of(hn, struct lf_page, hnode);
+		p->next = pages;
+		pages = p;
+		cds_lfht_next(b->ht, &it);
+		urcu_bp_read_unlock();
+		urcu_bp_read_lock();
+	}
+	urcu_bp_read_unlock();
+	/* Outside any read-side section: it waits for the resize worker. */
+	cds_lfht_destroy(b->ht, NULL);
+	while (pages) {
+		p = pages;
+		pages = p->next;
+		rq_free(p);
+	}
+	for (i = 0; i < b->susp_cap; i++)
+		if (b->susp[i].kind != LF_SK_FREE)
+			rq_free(b->susp[i].spare);
+	rq_free(b->susp);
+	rq_free(b->heap);
+	rq_free(b->bucket);
+	rq_free(b->raw);
+}
+
+/*
+ * register on an existing entry, or (@in_complete) the seed's ready/yield
+ * on one that is not running.  Returns 1 (queued: the caller kicks), 0,
+ * -ESTALE, -ENOMEM, or -EAGAIN when @in_complete and the entry turned
+ * RUNNING meanwhile (the caller finishes the turn instead).
+ */
+static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
+			   struct lf_ent *e, uint32_t gen, bool in_complete)
+{
+	struct lf_qel *el = NULL;
+	uint64_t w = lf_load(e);
+	int rc;
+
+	for (;;) {
+		unsigned int st = lf_state(w);
+
+		if (st != LF_EMPTY &&
+		    (gen < lf_gen(w) ||
+		     (gen == lf_gen(w) && st == LF_RETIRED))) {
+			lf_inc(sh, stale);
+			rc = -ESTALE;
+			break;
+		}
+		if (gen > lf_gen(w) && lf_is_susp(w)) {
+			/* Generation reset of a suspension: the rare path. */
+			rq_lock(&b->rare);
+			rc = lf_susp_to_queue(b, sh, e, lf_gen(w), gen, true);
+			rq_unlock(&b->rare);
+			if (rc == 0) {
+				w = lf_load(e);
+				continue;
+			}
+			break;
+		}
+		if (gen != lf_gen(w) || st == LF_IDLE || st == LF_EMPTY) {
+			if ((w & LF_LINKED) && !el) {
+				el = lf_qel_new(e);
+				if (!el) {
+					rc = -ENOMEM;
+					break;
+				}
+			}
+			if (!lf_try_queue(b, sh, e, &w, gen, &el, true))
+				continue;
+			rc = 1;
+			break;
+		}
+		if (st == LF_RUNNING && in_complete) {
+			rc = -EAGAIN;
+			break;
+		}
+		if (st == LF_QUEUED) {
+			lf_inc(sh, duplicates);
+			rc = 0;
+			break;
+		}
+		if (st == LF_RUNNING && !(w & LF_NOTIFIED) &&
+		    !lf_cas(e, &w, w | LF_NOTIFIED))
+			continue;
+		/* RUNNING, SUSPENDED, DELAYED: remembered. */
+		lf_inc(sh, notified);
+		rc = 0;
+		break;
+	}
+	rq_free(el);
+	return rc;
+}
+
+static int lf_reg(void *be, struct readyq_index idx)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	struct lf_ent *e;
+	int rc;
+
+	e = lf_find(b, idx.slot, true, &rc);
+	if (!e)
+		return rc;
+	rc = lf_register_ent(b, sh, e, idx.generation, false);
+	if (rc == 1)
+		rq_waitq_kick(b->wq);
+	return rc;
+}
+
+/*
+ * Cancel what is scheduled on the current-generation entry @e and leave it
+ * in @state (IDLE or RETIRED).  On RUNNING only NOTIFIED is cleared (or,
+ * @in_complete, -EAGAIN: the caller finishes the turn instead).  Returns
+ * 1 if something was cancelled, 0 if not, -ESTALE.
+ */
+static int lf_cancel(struct lockfree *b, struct lf_shard *sh,
+		     struct lf_ent *e, uint32_t gen, unsigned int state,
+		     bool in_complete)
+{
+	uint64_t w = lf_load(e), nw;
+	int rc;
+
+	for (;;) {
+		unsigned int st = lf_state(w);
+
+		if (st == LF_EMPTY)
+			return 0;
+		if (lf_gen(w) != gen || st == LF_RETIRED) {
+			lf_inc(sh, stale);
+			return -ESTALE;
+		}
+		if (lf_is_susp(w)) {
+			rq_lock(&b->rare);
+			rc = lf_susp_cancel(b, e, gen, state);
+			rq_unlock(&b->rare);
+			if (rc)
+				return 1;
+			w = lf_load(e);
+			continue;
+		}
+		if (st == LF_RUNNING) {
+			if (in_complete)
+				return -EAGAIN;
+			nw = w & ~LF_NOTIFIED;
+			if (nw == w)
+				return 0;
+			if (!lf_cas(e, &w, nw))
+				continue;
+			return 1;
+		}
+		nw = lf_mkword(gen, state, 0) | (w & LF_LINKED);
+		if (nw == w)
+			return 0;
+		if (!lf_cas(e, &w, nw))
+			continue;
+		if (st == LF_QUEUED) {
+			atomic_fetch_add_explicit(&sh->q_out, 1,
+						  memory_order_relaxed);
+			return 1;
+		}
+		return 0;
+	}
+}
+
+static int lf_unreg(void *be, struct readyq_index idx)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	struct lf_ent *e;
+	int rc;
+
+	e = lf_find(b, idx.slot, false, &rc);
+	if (!e)
+		return 0;
+	rc = lf_cancel(b, sh, e, idx.generation, LF_IDLE, false);
+	if (rc == 1)
+		lf_inc(sh, unregistered);
+	return rc;
+}
+
+/* The link just popped: make its entry RUNNING if it is live. */
+static bool lf_take(struct lf_link *l, struct readyq_index *out)
+{
+	struct lf_qel *el = NULL;
+	struct lf_ent *e;
+	uint64_t w, nw;
+	bool live;
+
+	if (l->ticket) {
+		el = caa_container_of(l, struct lf_qel, link);
+		e = el->ent;
+	} else {
+		e = caa_container_of(l, struct lf_ent, link);
+	}
+	w = lf_load(e);
+	for (;;) {
+		live = lf_state(w) == LF_QUEUED && lf_aux(w) == l->ticket;
+		if (live)
+			nw = lf_mkword(lf_gen(w), LF_RUNNING, 0) |
+			     (el ? (w & LF_LINKED) : 0);
+		else if (!el)
+			nw = w & ~LF_LINKED; /* own link free again */
+		else
+			break;
+		if (lf_cas(e, &w, nw))
+			break;
+	}
+	if (live) {
+		out->slot = e->link.slot;
+		out->generation = lf_gen(w);
+	}
+	rq_free(el);
+	return live;
+}
+
+static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	struct cds_wfcq_node *node;
+	size_t n = 0, moved;
+
+	rq_lock(&b->drain_lock);
+	moved = lf_move_due(b, sh);
+	while (n < max) {
+		node = __cds_wfcq_dequeue_nonblocking(&b->qhead, &b->qtail);
+		/* Empty, or an enqueue in flight: a shorter batch. */
+		if (!node || node == CDS_WFCQ_WOULDBLOCK)
+			break;
+		if (lf_take(caa_container_of(node, struct lf_link, node),
+			    &out[n]))
+			n++;
+	}
+	rq_unlock(&b->drain_lock);
+	if (n) {
+		atomic_fetch_add_explicit(&sh->q_out, n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&sh->drained, n,
+					  memory_order_relaxed);
+	}
+	/* Due entries this drain did not take need another worker. */
+	if (moved > n)
+		rq_waitq_kick(b->wq);
+	return (ssize_t)n;
+}
+
+/*
+ * SUSPENDED or FAILED with a delay, on a RUNNING entry: under @rare.
+ * Returns 3 done, 2 done and the earliest deadline moved earlier, 0 the
+ * word changed under us (retry from the top), -ENOMEM.
+ */
+static int lf_suspend(struct lockfree *b, struct lf_shard *sh,
+		      struct lf_ent *e, uint64_t w,
+		      const struct readyq_result *res)
+{
+	struct lf_qel *spare = NULL;
+	enum lf_susp_kind kind;
+	unsigned int state;
+	uint64_t val = 0;
+	uint32_t s;
+	int rc;
+
+	if (res->outcome == READYQ_FAILED) {
+		state = LF_DELAYED;
+		kind = LF_SK_TIMED;
+		val = rq_deadline_after(rq_now_ns(), res->delay_ns);
+	} else {
+		state = LF_SUSPENDED;
+		if (res->resume_on == READYQ_RESUME_SIGNAL) {
+			kind = LF_SK_SIGNAL;
+			val = res->signal_key;
+		} else if (res->resume_on == READYQ_RESUME_AFTER) {
+			kind = LF_SK_TIMED;
+			val = rq_deadline_after(rq_now_ns(), res->delay_ns);
+		} else {
+			kind = LF_SK_CAPACITY;
+		}
+	}
+	rq_lock(&b->rare);
+	rc = lf_reserve_susp(b);
+	if (rc)
+		goto out;
+	/*
+	 * RUNNING with LINKED happens when a registrar's own link was pushed
+	 * after a later registrar's element (CAS order is not push order).
+	 * LINKED cannot be set again while SUSPENDED/DELAYED: an element
+	 * reserved now lets resume, resume_signal and the deadline path
+	 * queue it without allocating.
+	 */
+	if (w & LF_LINKED) {
+		spare = lf_qel_new(e);
+		if (!spare) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	s = b->susp_free;
+	rc = 0;
+	if (!lf_cas(e, &w, lf_mkword(lf_gen(w), state, s) |
+				   (w & (LF_LINKED | LF_NOTIFIED))))
+		goto out;
+	lf_inc(sh, run_out);
+	rc = lf_attach(b, s, e, state, kind, val, spare) ? 2 : 3;
+	spare = NULL;
+out:
+	rq_unlock(&b->rare);
+	rq_free(spare);
+	return rc;
+}
+
+/*
+ * complete on a RUNNING entry (word @w).  Returns 1 queued, 2 earlier
+ * deadline, 3 done, 0 retry (word changed), -ENOMEM.
+ */
+static int lf_finish_turn(struct lockfree *b, struct lf_shard *sh,
+			  struct lf_ent *e, uint64_t w,
+			  const struct readyq_result *res)
+{
+	bool notified = w & LF_NOTIFIED;
+	struct lf_qel *el = NULL;
+	unsigned int st;
+	int rc;
+
+	switch (res->outcome) {
+	case READYQ_COMPLETED:
+		if (res->ready_hint || notified)
+			goto requeue;
+		st = LF_IDLE;
+		break;
+	case READYQ_YIELDED:
+		goto requeue;
+	case READYQ_FAILED:
+		if (res->delay_ns)
+			return lf_suspend(b, sh, e, w, res);
+		if (notified)
+			goto requeue;
+		st = LF_IDLE;
+		break;
+	case READYQ_SUSPENDED:
+		return lf_suspend(b, sh, e, w, res);
+	default: /* READYQ_STOPPED */
+		st = LF_RETIRED;
+		break;
+	}
+	if (!lf_cas(e, &w, lf_mkword(lf_gen(w), st, 0) | (w & LF_LINKED)))
+		return 0;
+	lf_inc(sh, run_out);
+	return 3;
+
+requeue:
+	if (w & LF_LINKED) {
+		el = lf_qel_new(e);
+		if (!el)
+			return -ENOMEM;
+	}
+	rc = lf_try_queue(b, sh, e, &w, lf_gen(w), &el, false) ? 1 : 0;
+	rq_free(el);
+	return rc;
+}
+
+static int lf_complete(void *be, struct readyq_index idx,
+		       const struct readyq_result *res)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	struct lf_ent *e;
+	uint64_t w;
+	int rc;
+
+	e = lf_find(b, idx.slot, true, &rc);
+	if (!e)
+		return rc;
+	for (;;) {
+		w = lf_load(e);
+		if (lf_state(w) == LF_EMPTY) {
+			/* Unknown slot: make it IDLE, as register would. */
+			lf_cas(e, &w, lf_mkword(idx.generation, LF_IDLE, 0));
+			continue;
+		}
+		if (lf_gen(w) != idx.generation ||
+		    lf_state(w) == LF_RETIRED) {
+			lf_inc(sh, stale);
+			return -ESTALE;
+		}
+		if (lf_state(w) == LF_RUNNING) {
+			rc = lf_finish_turn(b, sh, e, w, res);
+			if (rc == 0)
+				continue;
+			if (rc < 0)
+				return rc;
+			break;
+		}
+		/* Not running: the seed's rules. */
+		if (res->outcome == READYQ_YIELDED ||
+		    (res->outcome == READYQ_COMPLETED && res->ready_hint))
+			rc = lf_register_ent(b, sh, e, idx.generation, true);
+		else
+			rc = lf_cancel(b, sh, e, idx.generation,
+				       res->outcome == READYQ_STOPPED ?
+					       LF_RETIRED :
+					       LF_IDLE,
+				       true);
+		if (rc == -EAGAIN)
+			continue; /* it became RUNNING: finish the turn */
+		if (rc < 0)
+			return rc;
+		if (res->outcome != READYQ_YIELDED && !res->ready_hint)
+			rc = 0; /* cancelled: nothing to wake */
+		break;
+	}
+	lf_inc(sh, completed);
+	if (rc == 1)
+		rq_waitq_kick(b->wq);
+	else if (rc == 2)
+		rq_waitq_kick_timer(b->wq);
+	return 0;
+}
+
+static int lf_resume(void *be, struct readyq_index idx)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	struct lf_ent *e;
+	uint64_t w;
+	int rc;
+
+	e = lf_find(b, idx.slot, false, &rc);
+	if (!e)
+		return 0;
+	w = lf_load(e);
+	if (lf_state(w) == LF_EMPTY)
+		return 0;
+	if (lf_gen(w) != idx.generation || lf_state(w) == LF_RETIRED) {
+		lf_inc(sh, stale);
+		return -ESTALE;
+	}
+	if (!lf_is_susp(w))
+		return 0;
+	rq_lock(&b->rare);
+	rc = lf_susp_to_queue(b, sh, e, idx.generation, idx.generation,
+			      false);
+	rq_unlock(&b->rare);
+	if (rc == 1)
+		rq_waitq_kick(b->wq);
+	return rc;
+}
+
+static int lf_resume_signal(void *be, uint64_t key)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	uint32_t s, next;
+	int n = 0, k, rc;
+
+	rq_lock(&b->rare);
+	if (!b->susp_cap)
+		goto out;
+	for (s = b->bucket[lf_key_bucket(b, key)]; s != LF_NIL; s = next) {
+		struct lf_ent *e = b->susp[s].ent;
+		uint32_t gen;
+
+		next = b->susp[s].a;
+		if (b->susp[s].val != key)
+			continue;
+		gen = lf_gen(lf_load(e));
+		/* Its element was reserved at suspension: cannot fail. */
+		rc = lf_susp_to_queue(b, sh, e, gen, gen, false);
+		if (rc < 0)
+			break;
+		if (rc && n < INT_MAX)
+			n++;
+	}
+out:
+	rq_unlock(&b->rare);
+	/* One kick per queued index, each waking at most one sleeper. */
+	for (k = 0; k < n; k++) {
+		if (!atomic_load_explicit(&b->wq->sleepers,
+					  memory_order_seq_cst))
+			break;
+		rq_waitq_kick_slow(b->wq);
+	}
+	return n;
+}
+
+static int lf_poll(void *be)
+{
+	struct lockfree *b = be;
+	uint64_t in = 0, out = 0, next;
+	int i;
+
+	/* Every q_out first, then every q_in: never an undercount. */
+	for (i = 0; i < LF_NR_SHARDS; i++)
+		out += atomic_load_explicit(&b->sh[i].q_out,
+					    memory_order_seq_cst);
+	for (i = 0; i < LF_NR_SHARDS; i++)
+		in += atomic_load_explicit(&b->sh[i].q_in,
+					   memory_order_seq_cst);
+	if (in > out)
+		return 1;
+	next = atomic_load_explicit(&b->next_deadline, memory_order_seq_cst);
+	return next != RQ_NO_DEADLINE && next <= rq_now_ns();
+}
+
+static uint64_t lf_next_deadline(void *be)
+{
+	struct lockfree *b = be;
+
+	return atomic_load_explicit(&b->next_deadline, memory_order_seq_cst);
+}
+
+#define lf_sum(b, field)                                                       \
+	({                                                                     \
+		uint64_t _s = 0;                                               \
+		int _i;                                                        \
+		for (_i = 0; _i < LF_NR_SHARDS; _i++)                          \
+			_s += atomic_load_explicit(&(b)->sh[_i].field,         \
+						   memory_order_relaxed);      \
+		_s;                                                            \
+	})
+
+static void lf_stats(void *be, struct readyq_stats *st)
+{
+	struct lockfree *b = be;
+	uint64_t q_out = lf_sum(b, q_out), q_in = lf_sum(b, q_in);
+	uint64_t run_out = lf_sum(b, run_out), drained = lf_sum(b, drained);
+	uint64_t not_reg;
+
+	not_reg = lf_sum(b, q_undo) + lf_sum(b, q_other);
+	st->registered = q_in > not_reg ? q_in - not_reg : 0;
+	st->duplicates = lf_sum(b, duplicates);
+	st->notified = lf_sum(b, notified);
+	st->unregistered = lf_sum(b, unregistered);
+	st->drained = drained;
+	st->completed = lf_sum(b, completed);
+	st->stale = lf_sum(b, stale);
+	st->queued = q_in > q_out ? (size_t)(q_in - q_out) : 0;
+	st->running = drained > run_out ? (size_t)(drained - run_out) : 0;
+	rq_lock(&b->rare);
+	st->suspended = b->nr_suspended;
+	st->delayed = b->nr_delayed;
+	rq_unlock(&b->rare);
+	st->active = READYQ_BACKEND_LOCKFREE;
+}
+
+const struct readyq_ops rq_lockfree_ops = {
+	.name = "lockfree",
+	.create = lf_create,
+	.destroy = lf_destroy,
+	.reg = lf_reg,
+	.unreg = lf_unreg,
+	.drain = lf_drain,
+	.complete = lf_complete,
+	.resume = lf_resume,
+	.resume_signal = lf_resume_signal,
+	.poll = lf_poll,
+	.next_deadline = lf_next_deadline,
+	.stats = lf_stats,
+};

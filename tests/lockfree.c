@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * lockfree.c - tests specific to the lock-free backend
+ *
+ * The conformance suite and the stress test already run on it; these add
+ * what only its design can get wrong: many threads racing on the same
+ * new slot (and the same new page of the hash table), concurrent
+ * register/unregister/drain/complete churn with exact accounting (queue
+ * elements of the cancel-then-requeue path are reclaimed; valgrind runs
+ * this too), destroy with everything still inside, FIFO around dead queue
+ * links, -ENOMEM on the requeue path, and the per-thread page cache
+ * across queues that reuse addresses.
+ */
+#include "testutil.h"
+#include "internal.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct readyq *mk(void)
+{
+	struct readyq_config cfg;
+	struct readyq *q = NULL;
+
+	readyq_config_init(&cfg);
+	cfg.backend = READYQ_BACKEND_LOCKFREE;
+	ck_assert_int_eq(readyq_create(&cfg, &q), 0);
+	return q;
+}
+
+static struct readyq_stats stats(struct readyq *q)
+{
+	struct readyq_stats st;
+
+	ck_assert_int_eq(readyq_stats(q, &st), 0);
+	return st;
+}
+
+/* ---- many threads, one new slot ---- */
+
+#define RACERS 8
+#define ROUNDS 300
+
+struct race {
+	struct readyq *q;
+	pthread_barrier_t bar;
+	_Atomic int ones, zeros, bad;
+};
+
+static void *racer(void *p)
+{
+	struct race *r = p;
+	int k, rc;
+
+	for (k = 0; k < ROUNDS; k++) {
+		pthread_barrier_wait(&r->bar);
+		/* A new page each round: the page insert races too. */
+		rc = readyq_register(r->q, ix((uint32_t)k * 1000u + 7, 3));
+		if (rc == 1)
+			atomic_fetch_add(&r->ones, 1);
+		else if (rc == 0)
+			atomic_fetch_add(&r->zeros, 1);
+		else
+			atomic_fetch_add(&r->bad, 1);
+		pthread_barrier_wait(&r->bar);
+	}
+	return NULL;
+}
+
+START_TEST(same_slot_many_threads)
+{
+	struct readyq_index out[ROUNDS + 1];
+	pthread_t t[RACERS];
+	struct race r;
+	int k;
+
+	memset(&r, 0, sizeof(r));
+	r.q = mk();
+	pthread_barrier_init(&r.bar, NULL, RACERS);
+	for (k = 0; k < RACERS; k++)
+		ck_assert_int_eq(pthread_create(&t[k], NULL, racer, &r), 0);
+	for (k = 0; k < RACERS; k++)
+		pthread_join(t[k], NULL);
+	pthread_barrier_destroy(&r.bar);
+	ck_assert_int_eq(r.bad, 0);
+	ck_assert_int_eq(r.ones, ROUNDS);
+	ck_assert_int_eq(r.zeros, ROUNDS * (RACERS - 1));
+	ck_assert_uint_eq(stats(r.q).queued, ROUNDS);
+	ck_assert_uint_eq(stats(r.q).duplicates, ROUNDS * (RACERS - 1));
+	/* Each drained exactly once, in round order. */
+	ck_assert_int_eq(readyq_drain(r.q, out, ROUNDS + 1), ROUNDS);
+	for (k = 0; k < ROUNDS; k++) {
+		ck_assert_uint_eq(out[k].slot, (uint32_t)k * 1000u + 7);
+		ck_assert_uint_eq(out[k].generation, 3);
+	}
+	ck_assert_int_eq(readyq_drain(r.q, out, ROUNDS + 1), 0);
+	readyq_destroy(r.q);
+}
+END_TEST
+
+/* ---- churn ---- */
+
+#define CHURN_SLOTS 48
+#define CHURN_OPS 60000
+
+struct churn {
+	struct readyq *q;
+	_Atomic int in_turn[CHURN_SLOTS];
+	_Atomic long doubles, errors;
+	_Atomic bool stop;
+};
+
+static uint64_t xs(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void turn(struct churn *c, struct readyq_index idx, uint64_t *seed)
+{
+	struct readyq_result res;
+	uint64_t x = xs(seed) % 8;
+	int rc;
+
+	if (atomic_fetch_add(&c->in_turn[idx.slot], 1))
+		atomic_fetch_add(&c->doubles, 1);
+	atomic_fetch_sub(&c->in_turn[idx.slot], 1);
+	res = x == 0 ? readyq_result_yielded() :
+	      x == 1 ? readyq_result_failed(-EIO, 50000) :
+	      x == 2 ? readyq_result_suspended(READYQ_SUSPEND_USER,
+					       READYQ_RESUME_SIGNAL, 9) :
+		       readyq_result_completed(x == 3);
+	rc = readyq_complete(c->q, idx, &res);
+	if (rc)
+		atomic_fetch_add(&c->errors, 1);
+}
+
+static void *churner(void *p)
+{
+	struct churn *c = p;
+	struct readyq_index out[8];
+	uint64_t seed = (uintptr_t)&out | 1;
+	ssize_t n, i;
+	int k, rc;
+
+	for (k = 0; k < CHURN_OPS; k++) {
+		uint32_t s = (uint32_t)(xs(&seed) % CHURN_SLOTS);
+
+		switch (xs(&seed) % 5) {
+		case 0:
+		case 1:
+			rc = readyq_register(c->q, ix(s, 0));
+			break;
+		case 2:
+			rc = readyq_unregister(c->q, ix(s, 0));
+			if (rc >= 0)
+				rc = readyq_register(c->q, ix(s, 0));
+			break;
+		case 3:
+			rc = readyq_resume_signal(c->q, 9);
+			break;
+		default:
+			n = readyq_drain(c->q, out, 1 + k % 8);
+			rc = n < 0 ? (int)n : 0;
+			for (i = 0; i < n; i++)
+				turn(c, out[i], &seed);
+			break;
+		}
+		if (rc < 0)
+			atomic_fetch_add(&c->errors, 1);
+	}
+	return NULL;
+}
+
+START_TEST(churn_register_unregister_drain)
+{
+	struct readyq_index out[64];
+	struct readyq_result idle = readyq_result_completed(false);
+	struct readyq_stats st;
+	pthread_t t[4];
+	struct churn *c = calloc(1, sizeof(*c));
+	ssize_t n, i;
+	int k;
+
+	c->q = mk();
+	for (k = 0; k < 4; k++)
+		ck_assert_int_eq(pthread_create(&t[k], NULL, churner, c), 0);
+	for (k = 0; k < 4; k++)
+		pthread_join(t[k], NULL);
+	ck_assert_int_eq(c->doubles, 0);
+	ck_assert_int_eq(c->errors, 0);
+	/* Quiesce: everything suspended or delayed is resumed, then all
+	 * turns end idle; the counters must come back to zero exactly. */
+	for (k = 0; k < CHURN_SLOTS; k++)
+		ck_assert_int_ge(readyq_resume(c->q, ix((uint32_t)k, 0)), 0);
+	while ((n = readyq_drain(c->q, out, 64)) > 0)
+		for (i = 0; i < n; i++)
+			ck_assert_int_eq(readyq_complete(c->q, out[i], &idle),
+					 0);
+	st = stats(c->q);
+	ck_assert_uint_eq(st.queued, 0);
+	ck_assert_uint_eq(st.running, 0);
+	ck_assert_uint_eq(st.suspended, 0);
+	ck_assert_uint_eq(st.delayed, 0);
+	ck_assert_int_eq(readyq_poll_signal(c->q), 0);
+	ck_assert_uint_eq(st.registered + st.duplicates + st.notified > 0, 1);
+	readyq_destroy(c->q);
+	free(c);
+}
+END_TEST
+
+/* ---- FIFO around dead links, and their reclamation ---- */
+
+START_TEST(requeue_after_cancel_goes_to_tail)
+{
+	struct readyq *q = mk();
+	struct readyq_index out[8];
+	int k;
+
+	/* A's own link stays in the queue, dead; its requeues use
+	 * elements, which die in turn. */
+	for (k = 0; k < 5; k++) {
+		ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
+		ck_assert_int_eq(readyq_unregister(q, ix(1, 0)), 1);
+	}
+	ck_assert_int_eq(readyq_register(q, ix(2, 0)), 1);
+	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
+	ck_assert_int_eq(readyq_register(q, ix(3, 0)), 1);
+	ck_assert_uint_eq(stats(q).queued, 3);
+	ck_assert_int_eq(readyq_drain(q, out, 8), 3);
+	ck_assert_uint_eq(out[0].slot, 2);
+	ck_assert_uint_eq(out[1].slot, 1);
+	ck_assert_uint_eq(out[2].slot, 3);
+	/* Requeue while RUNNING after being drained through an element:
+	 * the own link is free again by now. */
+	{
+		struct readyq_result y = readyq_result_yielded();
+
+		ck_assert_int_eq(readyq_complete(q, ix(1, 0), &y), 0);
+		ck_assert_int_eq(readyq_drain(q, out, 8), 1);
+		ck_assert_uint_eq(out[0].slot, 1);
+	}
+	ck_assert_int_eq(readyq_poll_signal(q), 0);
+	readyq_destroy(q);
+}
+END_TEST
+
+START_TEST(requeue_enomem_changes_nothing)
+{
+	struct readyq *q = mk();
+	struct readyq_index out[4];
+
+	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
+	ck_assert_int_eq(readyq_unregister(q, ix(1, 0)), 1);
+	/* The own link is still queued: this needs an element. */
+	rq_alloc_fail_nth(1);
+	ck_assert_int_eq(readyq_register(q, ix(1, 0)), -ENOMEM);
+	rq_alloc_fail_nth(0);
+	ck_assert_uint_eq(stats(q).queued, 0);
+	ck_assert_int_eq(readyq_poll_signal(q), 0);
+	ck_assert_int_eq(readyq_unregister(q, ix(1, 0)), 0);
+	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
+	ck_assert_int_eq(readyq_drain(q, out, 4), 1);
+	/* New page allocation failing: nothing changes either. */
+	rq_alloc_fail_nth(1);
+	ck_assert_int_eq(readyq_register(q, ix(100000, 0)), -ENOMEM);
+	rq_alloc_fail_nth(0);
+	ck_assert_uint_eq(stats(q).queued, 0);
+	ck_assert_int_eq(readyq_register(q, ix(100000, 0)), 1);
+	readyq_destroy(q);
+}
+END_TEST
+
+/* ---- lifetime ---- */
+
+START_TEST(destroy_with_entries_queued)
+{
+	struct readyq *q = mk();
+	struct readyq_result susp = readyq_result_suspended(
+		READYQ_SUSPEND_USER, READYQ_RESUME_SIGNAL, 4);
+	struct readyq_result later = readyq_result_failed(-EIO, 1000000000);
+	struct readyq_index out[16];
+	uint32_t s;
+
+	for (s = 0; s < 16; s++)
+		ck_assert_int_eq(readyq_register(q, ix(s, 0)), 1);
+	ck_assert_int_eq(readyq_drain(q, out, 4), 4); /* 0..3 running */
+	ck_assert_int_eq(readyq_complete(q, ix(0, 0), &susp), 0);
+	ck_assert_int_eq(readyq_complete(q, ix(1, 0), &later), 0);
+	/* Dead links and live elements left in the queue. */
+	for (s = 4; s < 10; s++) {
+		ck_assert_int_eq(readyq_unregister(q, ix(s, 0)), 1);
+		ck_assert_int_eq(readyq_register(q, ix(s, 0)), 1);
+	}
+	for (s = 0; s < 5000; s++)
+		ck_assert_int_ge(readyq_register(q, ix(s * 37u, 1)), 0);
+	readyq_destroy(q); /* valgrind: nothing leaks */
+}
+END_TEST
+
+START_TEST(page_cache_is_per_queue)
+{
+	struct readyq *a = mk(), *b = mk();
+	struct readyq_index out[4];
+	int k;
+
+	ck_assert_int_eq(readyq_register(a, ix(5, 0)), 1);
+	ck_assert_int_eq(readyq_register(b, ix(5, 0)), 1);
+	ck_assert_int_eq(readyq_register(a, ix(6, 0)), 1);
+	ck_assert_int_eq(readyq_drain(b, out, 4), 1);
+	ck_assert_int_eq(readyq_drain(a, out, 4), 2);
+	/* Destroy and recreate, likely at the same address: the thread's
+	 * cached page of the old queue must not be used. */
+	for (k = 0; k < 20; k++) {
+		readyq_destroy(a);
+		a = mk();
+		ck_assert_int_eq(readyq_unregister(a, ix(5, 0)), 0);
+		ck_assert_int_eq(readyq_register(a, ix(5, 0)), 1);
+		ck_assert_uint_eq(stats(a).queued, 1);
+	}
+	readyq_destroy(a);
+	readyq_destroy(b);
+}
+END_TEST
+
+static Suite *lockfree_suite(void)
+{
+	Suite *s = suite_create("lockfree");
+	TCase *tc = tcase_create("lockfree");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, same_slot_many_threads);
+	tcase_add_test(tc, churn_register_unregister_drain);
+	tcase_add_test(tc, requeue_after_cancel_goes_to_tail);
+	tcase_add_test(tc, requeue_enomem_changes_nothing);
+	tcase_add_test(tc, destroy_with_entries_queued);
+	tcase_add_test(tc, page_cache_is_per_queue);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(lockfree_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
