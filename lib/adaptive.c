@@ -92,9 +92,8 @@ struct adaptive {
 
 static const struct readyq_ops *ad_ops_of(enum readyq_backend k)
 {
-	/* FIXME(lockfree merge): &rq_lockfree_ops for the lock-free kind. */
-	(void)k;
-	return &rq_locked_ops;
+	return k == READYQ_BACKEND_LOCKFREE ? &rq_lockfree_ops :
+					      &rq_locked_ops;
 }
 
 static struct ad_inst *ad_inst_new(struct adaptive *a, enum readyq_backend k)

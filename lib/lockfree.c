@@ -101,6 +101,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -195,6 +196,7 @@ struct lockfree {
 	uint32_t *bucket;
 	uint32_t susp_cap, susp_free, heap_len;
 	size_t nr_suspended, nr_delayed;
+	uint64_t run_imported; /* RUNNING entries brought in by import */
 };
 
 static _Atomic uint32_t lf_next_tid;
@@ -1028,14 +1030,19 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 	struct lf_shard *sh = lf_shard(b);
 	struct cds_wfcq_node *node;
 	size_t n = 0, moved;
+	bool blocked = false;
 
 	rq_lock(&b->drain_lock);
 	moved = lf_move_due(b, sh);
 	while (n < max) {
 		node = __cds_wfcq_dequeue_nonblocking(&b->qhead, &b->qtail);
 		/* Empty, or an enqueue in flight: a shorter batch. */
-		if (!node || node == CDS_WFCQ_WOULDBLOCK)
+		if (!node)
 			break;
+		if (node == CDS_WFCQ_WOULDBLOCK) {
+			blocked = true;
+			break;
+		}
 		if (lf_take(caa_container_of(node, struct lf_link, node),
 			    &out[n]))
 			n++;
@@ -1049,6 +1056,13 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 	/* Due entries this drain did not take need another worker. */
 	if (moved > n)
 		rq_waitq_kick(b->wq);
+	/*
+	 * Nothing taken because an enqueuer sits between its xchg and its
+	 * next-pointer store: poll still says "queued", so a worker would
+	 * spin through wait and drain.  Give the CPU to the enqueuer.
+	 */
+	if (blocked && !n)
+		sched_yield();
 	return (ssize_t)n;
 }
 
@@ -1342,12 +1356,161 @@ static void lf_stats(void *be, struct readyq_stats *st)
 	st->completed = lf_sum(b, completed);
 	st->stale = lf_sum(b, stale);
 	st->queued = q_in > q_out ? (size_t)(q_in - q_out) : 0;
+	drained += b->run_imported;
 	st->running = drained > run_out ? (size_t)(drained - run_out) : 0;
 	rq_lock(&b->rare);
 	st->suspended = b->nr_suspended;
 	st->delayed = b->nr_delayed;
 	rq_unlock(&b->rare);
 	st->active = READYQ_BACKEND_LOCKFREE;
+}
+
+/* ---- migration (the adaptive backend): no other op runs ---- */
+
+static const uint8_t lf_to_x[] = {
+	[LF_IDLE] = RQ_X_IDLE,	       [LF_QUEUED] = RQ_X_QUEUED,
+	[LF_RUNNING] = RQ_X_RUNNING,   [LF_SUSPENDED] = RQ_X_SUSPENDED,
+	[LF_DELAYED] = RQ_X_DELAYED,   [LF_RETIRED] = RQ_X_RETIRED,
+};
+
+static const uint8_t lf_from_x[] = {
+	[RQ_X_IDLE] = LF_IDLE,	       [RQ_X_QUEUED] = LF_QUEUED,
+	[RQ_X_RUNNING] = LF_RUNNING,   [RQ_X_SUSPENDED] = LF_SUSPENDED,
+	[RQ_X_DELAYED] = LF_DELAYED,   [RQ_X_RETIRED] = LF_RETIRED,
+};
+
+static const uint8_t lf_sk_to_x[] = {
+	[LF_SK_SIGNAL] = RQ_XW_SIGNAL,
+	[LF_SK_TIMED] = RQ_XW_TIMED,
+	[LF_SK_CAPACITY] = RQ_XW_CAPACITY,
+};
+
+static const uint8_t lf_sk_from_x[] = {
+	[RQ_XW_SIGNAL] = LF_SK_SIGNAL,
+	[RQ_XW_TIMED] = LF_SK_TIMED,
+	[RQ_XW_CAPACITY] = LF_SK_CAPACITY,
+};
+
+static void lf_export_ent(struct lockfree *b, const struct lf_ent *e,
+			  uint64_t w, struct rq_export *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->slot = e->link.slot;
+	x->gen = lf_gen(w);
+	x->state = lf_to_x[lf_state(w)];
+	x->notified = w & LF_NOTIFIED;
+	if (lf_is_susp(w)) {
+		x->wait = lf_sk_to_x[b->susp[lf_aux(w)].kind];
+		x->val = b->susp[lf_aux(w)].val;
+	}
+}
+
+/*
+ * Walk the FIFO without taking anything (no enqueuer is in flight, so the
+ * blocking iterator never waits), then every page of the table.
+ */
+static int lf_export(void *be, struct rq_export **out, size_t *n)
+{
+	struct lockfree *b = be;
+	struct cds_wfcq_node *node;
+	struct cds_lfht_iter it;
+	struct lf_page *p;
+	struct rq_export *x;
+	struct lf_link *l;
+	struct lf_ent *e;
+	size_t pages = 0, k = 0;
+	uint64_t w;
+	uint32_t i;
+
+	urcu_bp_read_lock();
+	cds_lfht_for_each_entry(b->ht, &it, p, hnode)
+		pages++;
+	urcu_bp_read_unlock();
+	x = rq_malloc(sizeof(*x) * (pages ? pages * LF_PAGE : 1));
+	if (!x)
+		return -ENOMEM;
+	__cds_wfcq_for_each_blocking(&b->qhead, &b->qtail, node) {
+		l = caa_container_of(node, struct lf_link, node);
+		e = l->ticket ? caa_container_of(l, struct lf_qel, link)->ent :
+				caa_container_of(l, struct lf_ent, link);
+		w = lf_load(e);
+		if (lf_state(w) == LF_QUEUED && lf_aux(w) == l->ticket)
+			lf_export_ent(b, e, w, &x[k++]);
+	}
+	urcu_bp_read_lock();
+	cds_lfht_for_each_entry(b->ht, &it, p, hnode) {
+		for (i = 0; i < LF_PAGE; i++) {
+			w = lf_load(&p->ent[i]);
+			if (lf_state(w) != LF_EMPTY && lf_state(w) != LF_QUEUED)
+				lf_export_ent(b, &p->ent[i], w, &x[k++]);
+		}
+	}
+	urcu_bp_read_unlock();
+	*out = x;
+	*n = k;
+	return 0;
+}
+
+static int lf_import_one(struct lockfree *b, struct lf_shard *sh,
+			 const struct rq_export *x)
+{
+	unsigned int st = lf_from_x[x->state];
+	uint64_t nflag = x->notified ? LF_NOTIFIED : 0;
+	struct lf_ent *e;
+	uint32_t s;
+	int rc = 0;
+
+	e = lf_find(b, x->slot, true, &rc);
+	if (!e)
+		return rc ? rc : -ENOMEM;
+	switch (st) {
+	case LF_QUEUED:
+		/* Counted as a queueing that was not a register. */
+		atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_relaxed);
+		lf_inc(sh, q_other);
+		atomic_store_explicit(&e->word,
+				      lf_mkword(x->gen, LF_QUEUED, 0) |
+					      LF_LINKED,
+				      memory_order_relaxed);
+		lf_push(b, &e->link);
+		break;
+	case LF_SUSPENDED:
+	case LF_DELAYED:
+		rq_lock(&b->rare);
+		rc = lf_reserve_susp(b);
+		if (!rc) {
+			s = b->susp_free;
+			atomic_store_explicit(&e->word,
+					      lf_mkword(x->gen, st, s) | nflag,
+					      memory_order_relaxed);
+			lf_attach(b, s, e, st, lf_sk_from_x[x->wait], x->val,
+				  NULL);
+		}
+		rq_unlock(&b->rare);
+		break;
+	case LF_RUNNING:
+		b->run_imported++;
+		/* fall through */
+	default:
+		atomic_store_explicit(&e->word, lf_mkword(x->gen, st, 0) | nflag,
+				      memory_order_relaxed);
+	}
+	return rc;
+}
+
+static int lf_import(void *be, const struct rq_export *in, size_t n)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	size_t k;
+	int rc;
+
+	for (k = 0; k < n; k++) {
+		rc = lf_import_one(b, sh, &in[k]);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 const struct readyq_ops rq_lockfree_ops = {
@@ -1363,4 +1526,6 @@ const struct readyq_ops rq_lockfree_ops = {
 	.poll = lf_poll,
 	.next_deadline = lf_next_deadline,
 	.stats = lf_stats,
+	.export = lf_export,
+	.import = lf_import,
 };
