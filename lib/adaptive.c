@@ -45,8 +45,12 @@
  * (register on this backend can therefore block for the length of a
  * migration, typically well under a millisecond per 10,000 known slots).
  */
+#include <config.h>
+#ifndef RQ_URCU_NO_INLINE /* see configure.ac */
 #define _LGPL_SOURCE
+#endif
 #include "internal.h"
+#include "tsan.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -74,7 +78,13 @@ struct ad_inst {
 };
 
 struct adaptive {
-	struct ad_inst *cur; /* RCU-protected; NULL while migrating */
+	/*
+	 * RCU-protected, NULL while migrating.  A C11 atomic (release store,
+	 * acquire load) rather than rcu_assign_pointer()/rcu_dereference(),
+	 * whose inline assembly ThreadSanitizer cannot see.
+	 */
+	_Atomic(struct ad_inst *) cur;
+	char rcu_marker; /* lib/tsan.h: read sections happen before a GP */
 	_Atomic uint32_t gate; /* futex: bumped when a migration ends */
 	struct rq_waitq *wq;
 	struct readyq_config cfg;
@@ -135,7 +145,7 @@ static struct ad_inst *ad_enter(struct adaptive *a)
 	for (;;) {
 		gate = atomic_load_explicit(&a->gate, memory_order_acquire);
 		urcu_bp_read_lock();
-		in = rcu_dereference(a->cur);
+		in = atomic_load_explicit(&a->cur, memory_order_acquire);
 		if (rq_likely(in != NULL))
 			return in;
 		urcu_bp_read_unlock();
@@ -150,9 +160,15 @@ static __thread struct {
 	uint32_t n;
 } ad_tl;
 
+static inline void ad_read_unlock(struct adaptive *a)
+{
+	rq_tsan_release(&a->rcu_marker);
+	urcu_bp_read_unlock();
+}
+
 static inline void ad_leave(struct adaptive *a)
 {
-	urcu_bp_read_unlock();
+	ad_read_unlock(a);
 	if (ad_tl.a != a) {
 		ad_tl.a = a;
 		ad_tl.n = 0;
@@ -207,7 +223,7 @@ static void ad_add_counters(struct readyq_stats *to,
 
 static void ad_open_gate(struct adaptive *a, struct ad_inst *in)
 {
-	rcu_assign_pointer(a->cur, in);
+	atomic_store_explicit(&a->cur, in, memory_order_release);
 	atomic_fetch_add_explicit(&a->gate, 1, memory_order_release);
 	rq_futex_wake(&a->gate, INT_MAX, RQ_WAKE_ALL);
 }
@@ -229,8 +245,9 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	in = ad_inst_new(a, to);
 	if (!in)
 		return -ENOMEM;
-	rcu_assign_pointer(a->cur, NULL);
+	atomic_store_explicit(&a->cur, NULL, memory_order_release);
 	urcu_bp_synchronize_rcu();
+	rq_tsan_acquire(&a->rcu_marker);
 	/* No thread is inside @old now, and none can enter. */
 	rc = old->ops->export(old->be, &x, &n);
 	if (!rc)
@@ -435,7 +452,7 @@ static int ad_poll(void *be)
 	struct ad_inst *in = ad_enter(a);
 	int rc = in->ops->poll(in->be);
 
-	urcu_bp_read_unlock();
+	ad_read_unlock(a);
 	return rc;
 }
 
@@ -445,7 +462,7 @@ static uint64_t ad_next_deadline(void *be)
 	struct ad_inst *in = ad_enter(a);
 	uint64_t d = in->ops->next_deadline(in->be);
 
-	urcu_bp_read_unlock();
+	ad_read_unlock(a);
 	return d;
 }
 

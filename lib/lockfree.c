@@ -91,8 +91,12 @@
  * one empty anchor table is kept for the life of the process (destroyed
  * by a library destructor, which joins the worker).
  */
+#include <config.h>
+#ifndef RQ_URCU_NO_INLINE /* see configure.ac */
 #define _LGPL_SOURCE
+#endif
 #include "internal.h"
+#include "tsan.h"
 
 #include <urcu-bp.h>
 #include <urcu/rculfhash.h>
@@ -293,6 +297,9 @@ static struct lf_page *lf_page_lookup(struct lockfree *b, uint32_t key)
 	cds_lfht_lookup(b->ht, lf_hash(key), lf_match, &key, &it);
 	n = cds_lfht_iter_get_node(&it);
 	urcu_bp_read_unlock();
+	/* Published by cds_lfht_add_unique()'s asm cmpxchg (lib/tsan.h). */
+	if (n)
+		rq_tsan_acquire(n);
 	/* Pages are resident until destroy: valid after the unlock. */
 	return n ? caa_container_of(n, struct lf_page, hnode) : NULL;
 }
@@ -310,12 +317,14 @@ static struct lf_page *lf_page_insert(struct lockfree *b, uint32_t key)
 	p->key = key;
 	for (i = 0; i < LF_PAGE; i++)
 		p->ent[i].link.slot = key << LF_PAGE_SHIFT | i;
+	rq_tsan_release(&p->hnode);
 	urcu_bp_read_lock();
 	got = cds_lfht_add_unique(b->ht, lf_hash(key), lf_match, &key,
 				  &p->hnode);
 	urcu_bp_read_unlock();
 	if (got == &p->hnode)
 		return p;
+	rq_tsan_acquire(got);
 	/* Another thread inserted it first; @p was never seen. */
 	rq_free(p);
 	return caa_container_of(got, struct lf_page, hnode);
@@ -357,6 +366,7 @@ static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 static inline void lf_push(struct lockfree *b, struct lf_link *l)
 {
 	cds_wfcq_node_init(&l->node);
+	rq_tsan_release(l); /* wfcq's asm xchg publishes it (lib/tsan.h) */
 	/* xchg: a full barrier, after the word's CAS. */
 	cds_wfcq_enqueue(&b->qhead, &b->qtail, &l->node);
 }
@@ -1043,6 +1053,7 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 			blocked = true;
 			break;
 		}
+		rq_tsan_acquire(caa_container_of(node, struct lf_link, node));
 		if (lf_take(caa_container_of(node, struct lf_link, node),
 			    &out[n]))
 			n++;
