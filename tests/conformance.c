@@ -716,9 +716,20 @@ static void *waiter_main(void *arg)
 	struct waiter *w = arg;
 	struct readyq_index out[4];
 
+	uint64_t until;
+
 	w->rc = readyq_wait(q, w->timeout);
-	if (w->rc == 0 && w->take)
+	if (w->rc != 0 || !w->take)
+		return NULL;
+	/*
+	 * The register that woke us may still be in flight (the lock-free
+	 * backend counts an index before its queue link is in place): the
+	 * spec lets drain come back short until it lands.
+	 */
+	until = test_now_ns() + 2000 * MS;
+	do
 		w->drained = readyq_drain(q, out, 4);
+	while (w->drained == 0 && test_now_ns() < until);
 	return NULL;
 }
 
