@@ -709,6 +709,7 @@ struct waiter {
 	int rc;
 	bool take; /* drain what woke us */
 	ssize_t drained;
+	_Atomic bool done;
 };
 
 static void *waiter_main(void *arg)
@@ -720,7 +721,7 @@ static void *waiter_main(void *arg)
 
 	w->rc = readyq_wait(q, w->timeout);
 	if (w->rc != 0 || !w->take)
-		return NULL;
+		goto out;
 	/*
 	 * The register that woke us may still be in flight (the lock-free
 	 * backend counts an index before its queue link is in place): the
@@ -730,6 +731,8 @@ static void *waiter_main(void *arg)
 	do
 		w->drained = readyq_drain(q, out, 4);
 	while (w->drained == 0 && test_now_ns() < until);
+out:
+	atomic_store(&w->done, true);
 	return NULL;
 }
 
@@ -767,6 +770,7 @@ START_TEST(wait_wakes_one_per_index)
 	for (k = 0; k < 3; k++) {
 		w[k].timeout = 400 * MS;
 		w[k].rc = 99;
+		atomic_init(&w[k].done, false);
 		w[k].take = true;
 		w[k].drained = 0;
 		ck_assert_int_eq(pthread_create(&w[k].t, NULL, waiter_main,
@@ -841,7 +845,11 @@ START_TEST(wait_deadline_without_timer_owner)
 					       READYQ_SUSPEND_RATE_LIMIT,
 					       READYQ_RESUME_AFTER, 20 * MS)),
 			 0);
-	while (atomic_load(&q->wq.sleepers) && test_now_ns() - t0 < 3000 * MS)
+	/*
+	 * Wait for b to return (not for the sleeper count to drop: b leaves
+	 * and re-enters its sleep once when woken to take the timer).
+	 */
+	while (!atomic_load(&b.done) && test_now_ns() - t0 < 3000 * MS)
 		test_sleep_ns(MS);
 	took = test_now_ns() - t0;
 	readyq_shutdown(q); /* releases b if nobody woke it */
@@ -863,6 +871,7 @@ START_TEST(shutdown_wakes_all_and_refuses)
 	for (k = 0; k < 3; k++) {
 		w[k].timeout = -1;
 		w[k].rc = 99;
+		atomic_init(&w[k].done, false);
 		w[k].take = false;
 		ck_assert_int_eq(pthread_create(&w[k].t, NULL, waiter_main,
 						&w[k]),

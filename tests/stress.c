@@ -236,7 +236,7 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	cfg.throughput = 8;
 	cfg.flags = flags;
 	if (flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH)
-		cfg.adaptive_window = 1024;
+		cfg.adaptive_window = 256;
 	if (readyq_create(&cfg, &r.q))
 		abort();
 	t0 = test_now_ns();
