@@ -203,6 +203,8 @@ static void *signaller(void *p)
 	return NULL;
 }
 
+static uint64_t total_switches;
+
 static int run_one(enum readyq_backend b, unsigned int producers,
 		   unsigned int workers, unsigned int mailboxes,
 		   unsigned long per, bool chaos, unsigned int burst,
@@ -279,11 +281,12 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	       (unsigned long long)st.switches, (test_now_ns() - t0) / 1e9);
 	if (atomic_load(&r.taken) != atomic_load(&r.sent) || left ||
 	    atomic_load(&r.double_turns) || atomic_load(&r.stalls) ||
-	    (flags && st.switches < 100) || st.running || st.suspended ||
+	    (flags && st.switches < 25) || st.running || st.suspended ||
 	    st.delayed || st.queued) {
 		printf("FAIL\n");
 		bad = 1;
 	}
+	total_switches += st.switches;
 	readyq_destroy(r.q);
 	free(r.pending);
 	free((void *)r.in_turn);
@@ -321,6 +324,13 @@ int main(int argc, char **argv)
 		failed += run_one(b, 3, 4, 1024, 3 * per, false, 0,
 				  READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
 		ran += 3;
+		/* Hundreds of migrations in all (each run did at least 25). */
+		printf("forced migrations in all: %llu\n",
+		       (unsigned long long)total_switches);
+		if (total_switches < 300) {
+			printf("FAIL: fewer than 300 forced migrations\n");
+			failed++;
+		}
 	}
 	printf("%d passed, %d failed\n", ran - failed, failed);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
