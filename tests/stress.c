@@ -286,7 +286,8 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 		printf("FAIL\n");
 		bad = 1;
 	}
-	total_switches += st.switches;
+	if (flags)
+		total_switches += st.switches;
 	readyq_destroy(r.q);
 	free(r.pending);
 	free((void *)r.in_turn);
