@@ -11,8 +11,14 @@
  * contention over windows of operations and switches:
  *
  *  - up (locked -> lock-free) when more than adaptive_up_permille of the
- *    lock acquisitions in a window were contended (the locked backend's own
- *    meter, struct readyq_ops.contention);
+ *    lock acquisitions in a window had to sleep on the lock's futex (the
+ *    locked backend's own meter, struct readyq_ops.contention).  Brief
+ *    spinning is not counted: on the 2-vCPU machines where this was tuned
+ *    half of all acquisitions are contended from 2 threads on, yet the
+ *    locked backend stays as fast as the lock-free one up to 4 threads;
+ *    futex sleeps (7-11% of acquisitions in the seed workload at 2-8
+ *    threads, 2-5% in steady state) mark real lock-holder trouble.  See
+ *    perf/README.md, "Adaptive threshold";
  *  - down (lock-free -> locked) when fewer than adaptive_down_permille of
  *    the operations in a *probe window* would have been contended.  The
  *    lock-free backend has no lock to measure, so one window in
@@ -26,7 +32,7 @@
  *
  * Publication and migration (RCU, urcu-bp flavour: callers never register
  * threads).  Every op runs inside an RCU read-side critical section and
- * reads the current instance with rcu_dereference().  A switch, made by one
+ * reads the current instance with an acquire load (rcu_dereference()).  A switch, made by one
  * thread (ad->switch_lock) outside any read-side section:
  *
  *   1. creates the new instance;
@@ -59,7 +65,7 @@
 #include <urcu-bp.h>
 
 #define AD_DEFAULT_WINDOW 16384
-#define AD_DEFAULT_UP 150 /* permille of contended lock acquisitions */
+#define AD_DEFAULT_UP 150 /* permille of lock acquisitions that slept */
 #define AD_DEFAULT_DOWN 30
 #define AD_DEFAULT_HOLD 2
 #define AD_PROBE_EVERY 4

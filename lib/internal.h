@@ -85,23 +85,37 @@ void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits);
 /*
  * The futex-based three-state lock (Drepper, "Futexes are tricky"):
  * 0 free, 1 held, 2 held and contended.  Unlock wakes only from state 2.
- * Lock is an acquire barrier, unlock a release barrier.  rq_lock() returns
- * true when it met contention (used by the adaptive backend's meter).
+ * Lock is an acquire barrier, unlock a release barrier.  rq_lock() tells
+ * how it went (the adaptive backend's meter): RQ_LOCK_FREE, RQ_LOCK_SPUN
+ * (contended, got it spinning) or RQ_LOCK_SLEPT (waited on the futex).
  */
+enum { RQ_LOCK_FREE, RQ_LOCK_SPUN, RQ_LOCK_SLEPT };
+
+static inline void rq_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	atomic_signal_fence(memory_order_seq_cst);
+#endif
+}
+
 struct rq_lock {
 	_Atomic uint32_t word;
 };
 
-bool rq_lock_slow(struct rq_lock *l);
+int rq_lock_slow(struct rq_lock *l);
 
-static inline bool rq_lock(struct rq_lock *l)
+static inline int rq_lock(struct rq_lock *l)
 {
 	uint32_t zero = 0;
 
 	if (rq_likely(atomic_compare_exchange_strong_explicit(
 		    &l->word, &zero, 1, memory_order_acquire,
 		    memory_order_relaxed)))
-		return false;
+		return RQ_LOCK_FREE;
 	return rq_lock_slow(l);
 }
 

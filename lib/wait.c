@@ -66,7 +66,7 @@ void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits)
 
 #define RQ_LOCK_SPIN 10
 
-bool rq_lock_slow(struct rq_lock *l)
+int rq_lock_slow(struct rq_lock *l)
 {
 	uint32_t c;
 	int spin;
@@ -77,22 +77,24 @@ bool rq_lock_slow(struct rq_lock *l)
 	 * spinning only burns the CPU a preempted holder needs.
 	 */
 	for (spin = 0; spin < RQ_LOCK_SPIN; spin++) {
-		__builtin_ia32_pause();
+		rq_cpu_relax();
 		c = atomic_load_explicit(&l->word, memory_order_relaxed);
 		if (c == 0) {
 			if (atomic_compare_exchange_weak_explicit(
 				    &l->word, &c, 1, memory_order_acquire,
 				    memory_order_relaxed))
-				return true;
+				return RQ_LOCK_SPUN;
 		}
 	}
 	c = atomic_exchange_explicit(&l->word, 2, memory_order_acquire);
-	while (c != 0) {
+	if (c == 0)
+		return RQ_LOCK_SPUN;
+	do {
 		rq_futex_wait(&l->word, 2, RQ_NO_DEADLINE, RQ_WAKE_ALL);
 		c = atomic_exchange_explicit(&l->word, 2,
 					     memory_order_acquire);
-	}
-	return true;
+	} while (c != 0);
+	return RQ_LOCK_SLEPT;
 }
 
 void rq_waitq_init(struct rq_waitq *wq)

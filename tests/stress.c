@@ -48,6 +48,8 @@ struct arg {
 	unsigned int id;
 };
 
+static _Atomic unsigned long spin_sink; /* a portable busy wait */
+
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -144,7 +146,8 @@ static void run_turn(struct run *r, struct readyq_index idx, uint64_t *seed)
 	atomic_fetch_sub(&r->pending[m], take);
 	/* Widen the window in which a register meets the running turn. */
 	for (have = (long)(xorshift(seed) % 256); have > 0; have--)
-		__asm__ __volatile__("pause");
+		atomic_fetch_add_explicit(&spin_sink, 1,
+					  memory_order_relaxed);
 	have = atomic_load(&r->pending[m]);
 	atomic_fetch_add(&r->taken, take);
 	res = pick_result(r, seed, have);

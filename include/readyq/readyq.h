@@ -95,15 +95,16 @@ enum readyq_backend {
  * @concurrency_hint: threads expected to call in, 0 = online CPUs
  * @capacity_hint: distinct mailboxes expected, 0 = small
  * @adaptive_window: adaptive backend: operations per measurement window,
- *	0 = default (4096)
+ *	0 = default (16384)
  * @adaptive_up_permille: adaptive backend: switch to the lock-free backend
- *	when more than this many of 1000 lock acquisitions in a window were
- *	contended, 0 = default
+ *	when more than this many of 1000 lock acquisitions in a window had
+ *	to sleep on the lock's futex (spinning briefly is not counted),
+ *	0 = default (150)
  * @adaptive_down_permille: adaptive backend: switch back to the locked
  *	backend when fewer than this many of 1000 operations in a window met
- *	contention, 0 = default; must be below @adaptive_up_permille
+ *	contention, 0 = default (30); must be below @adaptive_up_permille
  * @adaptive_hold: adaptive backend: windows to stay on a backend after a
- *	switch before switching again (hysteresis), 0 = default
+ *	switch before switching again (hysteresis), 0 = default (2)
  * @flags: READYQ_FLAG_* bits, 0 for none
  *
  * The structure grows only at its end.
