@@ -11,14 +11,8 @@
  * contention over windows of operations and switches:
  *
  *  - up (locked -> lock-free) when more than adaptive_up_permille of the
- *    lock acquisitions in a window had to sleep on the lock's futex (the
- *    locked backend's own meter, struct readyq_ops.contention).  Brief
- *    spinning is not counted: on the 2-vCPU machines where this was tuned
- *    half of all acquisitions are contended from 2 threads on, yet the
- *    locked backend stays as fast as the lock-free one up to 4 threads;
- *    futex sleeps (7-11% of acquisitions in the seed workload at 2-8
- *    threads, 2-5% in steady state) mark real lock-holder trouble.  See
- *    perf/README.md, "Adaptive threshold";
+ *    lock acquisitions in a window found the lock held (the locked
+ *    backend's own meter, struct readyq_ops.contention);
  *  - down (lock-free -> locked) when fewer than adaptive_down_permille of
  *    the operations in a *probe window* would have been contended.  The
  *    lock-free backend has no lock to measure, so one window in
@@ -65,17 +59,25 @@
 #include <urcu-bp.h>
 
 #define AD_DEFAULT_WINDOW 16384
-#define AD_DEFAULT_UP 150 /* permille of lock acquisitions that slept */
+#define AD_DEFAULT_UP 150 /* permille of contended lock acquisitions */
+#define AD_FIRST_WINDOW 1024 /* windows start small and double */
 #define AD_DEFAULT_DOWN 30
 #define AD_DEFAULT_HOLD 2
 #define AD_PROBE_EVERY 4
 #define AD_BATCH 64 /* ops a thread counts before adding to the window */
 
 /*
- * Break-even concurrency hint: at or below it the locked backend starts.
- * See perf/README.md ("adaptive threshold") for the measurements.
+ * Break-even concurrency hint: above it the lock-free backend starts.
+ * Measured with perf/readyq-bench seed on the 2-vCPU development machine
+ * (2026-11-26 20:05 UTC, medians of 15): locked 560 / 5800 / 15200 /
+ * 31000 us, lock-free 830 / 2500 / 4300 / 9000 us at 1 / 2 / 4 / 8
+ * threads: the lock-free backend wins from two busy threads on (the
+ * seed's prototype measured its break-even at 4).  A hint is only a
+ * guess, so the run-time switch corrects a wrong start; windows start at
+ * AD_FIRST_WINDOW operations so that happens while few slots are known
+ * and a migration is cheap.  See perf/README.md, "Adaptive threshold".
  */
-#define AD_DEFAULT_HINT_THRESHOLD 4
+#define AD_DEFAULT_HINT_THRESHOLD 1
 
 struct ad_inst {
 	const struct readyq_ops *ops;
@@ -96,6 +98,7 @@ struct adaptive {
 	struct readyq_config cfg;
 
 	_Atomic uint64_t win_ops; /* ops in the current window */
+	_Atomic uint64_t window; /* its length: doubles up to adaptive_window */
 	_Atomic bool probing; /* lock-free: this window is a probe window */
 	struct rq_lock ghost; /* the probe's stand-in for the locked lock */
 	_Atomic uint64_t probe_ops, probe_contended;
@@ -161,7 +164,7 @@ static struct ad_inst *ad_enter(struct adaptive *a)
 
 static void ad_maybe_switch(struct adaptive *a);
 
-static __thread struct {
+static __thread __attribute__((tls_model("initial-exec"))) struct {
 	const struct adaptive *a;
 	uint32_t n;
 } ad_tl;
@@ -184,7 +187,7 @@ static inline void ad_leave(struct adaptive *a)
 		if (atomic_fetch_add_explicit(&a->win_ops, AD_BATCH,
 					      memory_order_relaxed) +
 			    AD_BATCH >=
-		    a->cfg.adaptive_window)
+		    atomic_load_explicit(&a->window, memory_order_relaxed))
 			ad_maybe_switch(a);
 	}
 }
@@ -285,9 +288,16 @@ static void ad_maybe_switch(struct adaptive *a)
 	if (pthread_mutex_trylock(&a->switch_lock))
 		return;
 	if (atomic_load_explicit(&a->win_ops, memory_order_relaxed) <
-	    a->cfg.adaptive_window)
+	    atomic_load_explicit(&a->window, memory_order_relaxed))
 		goto out;
 	atomic_store_explicit(&a->win_ops, 0, memory_order_relaxed);
+	if (atomic_load_explicit(&a->window, memory_order_relaxed) <
+	    a->cfg.adaptive_window)
+		atomic_store_explicit(&a->window,
+				      2 * atomic_load_explicit(
+						  &a->window,
+						  memory_order_relaxed),
+				      memory_order_relaxed);
 	a->windows++;
 	a->since_switch++;
 	kind = a->cur->kind;
@@ -357,6 +367,9 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	pthread_mutex_init(&a->switch_lock, NULL);
 	atomic_init(&a->gate, 0);
 	atomic_init(&a->win_ops, 0);
+	atomic_init(&a->window, a->cfg.adaptive_window < AD_FIRST_WINDOW ?
+					a->cfg.adaptive_window :
+					AD_FIRST_WINDOW);
 	atomic_init(&a->probing, false);
 	atomic_init(&a->probe_ops, 0);
 	atomic_init(&a->probe_contended, 0);

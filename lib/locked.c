@@ -102,7 +102,7 @@ struct locked {
 	struct rq_waitq *wq rq_aligned;
 	_Atomic uint64_t next_deadline;
 	uint64_t duplicates, notified, unregistered, drained, completed,
-		stale, slept;
+		stale, contended;
 	size_t nr_running, nr_suspended, nr_delayed;
 
 	struct lk_susp *susp;
@@ -575,8 +575,8 @@ static size_t lk_move_due(struct locked *b)
 
 static inline void lk_lock(struct locked *b)
 {
-	if (rq_unlikely(rq_lock(&b->lock) == RQ_LOCK_SLEPT))
-		b->slept++;
+	if (rq_unlikely(rq_lock(&b->lock) != RQ_LOCK_FREE))
+		b->contended++;
 	b->ops++;
 }
 
@@ -980,7 +980,7 @@ static void lk_stats(void *be, struct readyq_stats *st)
 	rq_unlock(&b->lock);
 }
 
-/* The adaptive meter: lock acquisitions, and how many slept on the futex. */
+/* The adaptive meter: lock acquisitions, and how many met the lock held. */
 static uint64_t lk_contention(void *be, uint64_t *ops)
 {
 	struct locked *b = be;
@@ -988,9 +988,9 @@ static uint64_t lk_contention(void *be, uint64_t *ops)
 
 	rq_lock(&b->lock);
 	*ops = b->ops;
-	c = b->slept;
+	c = b->contended;
 	b->ops = 0;
-	b->slept = 0;
+	b->contended = 0;
 	rq_unlock(&b->lock);
 	return c;
 }

@@ -64,37 +64,43 @@ void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits)
 		FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, nr, NULL, NULL, bits);
 }
 
-#define RQ_LOCK_SPIN 10
+#define RQ_LOCK_SPIN 100
 
 int rq_lock_slow(struct rq_lock *l)
 {
-	uint32_t c;
+	uint32_t w;
 	int spin;
 
 	/*
 	 * Spin briefly: critical sections are a few dozen instructions, and
-	 * RQ_LOCK_SPIN pauses (each tens to ~140 cycles) cover one; longer
-	 * spinning only burns the CPU a preempted holder needs.
+	 * RQ_LOCK_SPIN pauses cover many of them.
 	 */
 	for (spin = 0; spin < RQ_LOCK_SPIN; spin++) {
 		rq_cpu_relax();
-		c = atomic_load_explicit(&l->word, memory_order_relaxed);
-		if (c == 0) {
-			if (atomic_compare_exchange_weak_explicit(
-				    &l->word, &c, 1, memory_order_acquire,
-				    memory_order_relaxed))
-				return RQ_LOCK_SPUN;
-		}
+		w = atomic_load_explicit(&l->word, memory_order_relaxed);
+		if (!(w & RQ_LOCK_HELD) &&
+		    atomic_compare_exchange_weak_explicit(
+			    &l->word, &w, w | RQ_LOCK_HELD,
+			    memory_order_acquire, memory_order_relaxed))
+			return RQ_LOCK_SPUN;
 	}
-	c = atomic_exchange_explicit(&l->word, 2, memory_order_acquire);
-	if (c == 0)
-		return RQ_LOCK_SPUN;
-	do {
-		rq_futex_wait(&l->word, 2, RQ_NO_DEADLINE, RQ_WAKE_ALL);
-		c = atomic_exchange_explicit(&l->word, 2,
-					     memory_order_acquire);
-	} while (c != 0);
-	return RQ_LOCK_SLEPT;
+	/* Sleep: count ourselves, take the lock and uncount in one CAS. */
+	w = atomic_fetch_add_explicit(&l->word, RQ_LOCK_SLEEPER,
+				      memory_order_relaxed) +
+	    RQ_LOCK_SLEEPER;
+	for (;;) {
+		if (!(w & RQ_LOCK_HELD)) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &l->word, &w,
+				    (w | RQ_LOCK_HELD) - RQ_LOCK_SLEEPER,
+				    memory_order_acquire, memory_order_relaxed))
+				return RQ_LOCK_SLEPT;
+			continue;
+		}
+		/* Returns at once if the word moved since we read @w. */
+		rq_futex_wait(&l->word, w, RQ_NO_DEADLINE, RQ_WAKE_ALL);
+		w = atomic_load_explicit(&l->word, memory_order_relaxed);
+	}
 }
 
 void rq_waitq_init(struct rq_waitq *wq)

@@ -95,11 +95,10 @@ enum readyq_backend {
  * @concurrency_hint: threads expected to call in, 0 = online CPUs
  * @capacity_hint: distinct mailboxes expected, 0 = small
  * @adaptive_window: adaptive backend: operations per measurement window,
- *	0 = default (16384)
+ *	0 = default (16384); the first windows are shorter (1024, doubling)
  * @adaptive_up_permille: adaptive backend: switch to the lock-free backend
- *	when more than this many of 1000 lock acquisitions in a window had
- *	to sleep on the lock's futex (spinning briefly is not counted),
- *	0 = default (150)
+ *	when more than this many of 1000 lock acquisitions in a window
+ *	found the lock held, 0 = default (150)
  * @adaptive_down_permille: adaptive backend: switch back to the locked
  *	backend when fewer than this many of 1000 operations in a window met
  *	contention, 0 = default (30); must be below @adaptive_up_permille
