@@ -83,15 +83,9 @@ long rq_futex_wait(_Atomic uint32_t *uaddr, uint32_t val,
 void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits);
 
 /*
- * The futex-based lock.  The word holds the lock bit (RQ_LOCK_HELD) and,
- * above it, the number of threads asleep on the futex.  Unlock clears the
- * bit and wakes one sleeper only when there is one: unlike the
- * three-state mutex (Drepper, "Futexes are tricky"), whose "contended"
- * state sticks after one sleep and then costs a futex_wake syscall on
- * every unlock, threads that merely spin are never counted.  A woken
- * sleeper competes with spinners (no hand-off): throughput over fairness.
- * Lock is an acquire barrier, unlock a full barrier (a seq_cst
- * read-modify-write, see rq_smp_mb__after_unlock()).  rq_lock() tells
+ * The futex-based three-state lock (Drepper, "Futexes are tricky"):
+ * 0 free, 1 held, 2 held and contended.  Unlock wakes only from state 2.
+ * Lock is an acquire barrier, unlock a release barrier.  rq_lock() tells
  * how it went (the adaptive backend's meter): RQ_LOCK_FREE, RQ_LOCK_SPUN
  * (contended, got it spinning) or RQ_LOCK_SLEPT (waited on the futex).
  */
@@ -109,11 +103,8 @@ static inline void rq_cpu_relax(void)
 }
 
 struct rq_lock {
-	_Atomic uint32_t word; /* RQ_LOCK_HELD | sleepers * RQ_LOCK_SLEEPER */
+	_Atomic uint32_t word;
 };
-
-#define RQ_LOCK_HELD 1u
-#define RQ_LOCK_SLEEPER 2u
 
 int rq_lock_slow(struct rq_lock *l);
 
@@ -130,9 +121,8 @@ static inline int rq_lock(struct rq_lock *l)
 
 static inline void rq_unlock(struct rq_lock *l)
 {
-	if (rq_unlikely(atomic_fetch_sub_explicit(&l->word, RQ_LOCK_HELD,
-						  memory_order_seq_cst) !=
-			RQ_LOCK_HELD))
+	if (rq_unlikely(atomic_exchange_explicit(&l->word, 0,
+						 memory_order_seq_cst) == 2))
 		rq_futex_wake(&l->word, 1, RQ_WAKE_ALL);
 }
 
