@@ -84,7 +84,10 @@ struct lk_susp {
 /*
  * The first cache line holds everything a register of a new or idle
  * index touches besides its record and ring entry, so that under
- * contention one line moves with the lock.
+ * contention one line moves with the lock.  What lock-free readers poll
+ * (readyq_wait, readyq_poll_signal) lives on a line of its own: pollers
+ * spinning on a line that also holds the lock word would steal it from
+ * the lock holder at every look.
  */
 struct locked {
 	struct rq_lock lock;
@@ -95,14 +98,16 @@ struct locked {
 	uint32_t head, tail; /* tickets; entry t lives at ring[t & mask] */
 	uint32_t nr_rec;
 	uint32_t room; /* records that fit without growing anything */
-	_Atomic uint32_t nr_queued;
 	uint32_t ops; /* lock acquisitions since the last contention() */
 	uint64_t registered;
+	struct rq_waitq *wq;
 
-	struct rq_waitq *wq rq_aligned;
+	/* read without the lock */
+	_Atomic uint32_t nr_queued rq_aligned;
 	_Atomic uint64_t next_deadline;
-	uint64_t duplicates, notified, unregistered, drained, completed,
-		stale, contended;
+
+	uint64_t duplicates rq_aligned;
+	uint64_t notified, unregistered, drained, completed, stale, contended;
 	size_t nr_running, nr_suspended, nr_delayed;
 
 	struct lk_susp *susp;
@@ -111,8 +116,9 @@ struct locked {
 	uint32_t susp_cap, susp_free, heap_len;
 };
 
-_Static_assert(offsetof(struct locked, wq) == RQ_CACHELINE,
-	       "hot fields of struct locked span two cache lines");
+_Static_assert(offsetof(struct locked, nr_queued) == RQ_CACHELINE &&
+		       offsetof(struct locked, wq) < RQ_CACHELINE,
+	       "struct locked: hot fields must share the lock's cache line");
 
 /* ---- records ---- */
 

