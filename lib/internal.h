@@ -184,6 +184,70 @@ static inline void rq_waitq_kick(struct rq_waitq *wq)
 		rq_waitq_kick_slow(wq);
 }
 
+/* ---- suspended and delayed indices (lib/susp.c) ---- */
+
+#define RQ_SUSP_NIL UINT32_MAX
+
+enum rq_susp_kind {
+	RQ_SK_FREE,
+	RQ_SK_SIGNAL, /* in a signal-key chain: a = next, b = prev */
+	RQ_SK_TIMED, /* in the deadline heap: a = heap position */
+	RQ_SK_CAPACITY, /* waits for readyq_resume() only */
+};
+
+struct rq_susp {
+	uint64_t val; /* signal key or deadline */
+	uintptr_t owner; /* the backend's name for the index */
+	void *spare; /* the backend's */
+	uint32_t a, b;
+	uint32_t kind;
+};
+
+struct rq_susp_set {
+	_Atomic uint64_t next_deadline; /* the heap's top, for lock-free reads */
+	struct rq_susp *e;
+	uint32_t *heap; /* entry indices, min-heap on val */
+	uint32_t *bucket; /* signal-key chain heads */
+	uint32_t cap, free, heap_len, max;
+};
+
+extern const uint8_t rq_sk_to_xw[]; /* enum rq_susp_kind -> rq_xwait */
+extern const uint8_t rq_xw_to_sk[];
+
+void rq_susp_init(struct rq_susp_set *ss, uint32_t max);
+void rq_susp_fini(struct rq_susp_set *ss);
+int rq_susp_reserve(struct rq_susp_set *ss);
+uint32_t rq_susp_add(struct rq_susp_set *ss, enum rq_susp_kind kind,
+		     uint64_t val, uintptr_t owner, void *spare, bool *earlier);
+void rq_susp_del(struct rq_susp_set *ss, uint32_t s);
+
+/* The index the next rq_susp_add() will return. */
+static inline uint32_t rq_susp_next_free(const struct rq_susp_set *ss)
+{
+	return ss->free;
+}
+
+/* The entry with the earliest deadline if it is due at @now, else NIL. */
+static inline uint32_t rq_susp_due(const struct rq_susp_set *ss, uint64_t now)
+{
+	return ss->heap_len && ss->e[ss->heap[0]].val <= now ? ss->heap[0] :
+							       RQ_SUSP_NIL;
+}
+
+static inline uint32_t rq_susp_bucket(const struct rq_susp_set *ss,
+				      uint64_t key)
+{
+	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) &
+	       (ss->cap - 1);
+}
+
+/* The first entry of @key's chain (compare val: chains are shared). */
+static inline uint32_t rq_susp_chain(const struct rq_susp_set *ss,
+				     uint64_t key)
+{
+	return ss->cap ? ss->bucket[rq_susp_bucket(ss, key)] : RQ_SUSP_NIL;
+}
+
 /* ---- backends ---- */
 
 /*

@@ -24,16 +24,16 @@
  *    table grows, live entries are pointed at their records' new cells
  *    and dead ones at LK_NIL.
  *
- *  - suspension entries (24 bytes, only for SUSPENDED and DELAYED
- *    indices): a binary min-heap orders those with a deadline, and a
- *    chained hash of signal keys finds those waiting for a signal.
+ *  - the suspension set (lib/susp.c, shared with the lock-free backend):
+ *    one entry per SUSPENDED or DELAYED index, a binary min-heap of
+ *    deadlines and a chained hash of signal keys.
  *
  * Waking: nr_queued is written only under the lock (plain load and store
  * of an atomic, so lock-free readers see whole values); after unlocking,
  * the caller issues rq_smp_mb__after_unlock() and kicks the wait queue
  * (see internal.h): the unlock's exchange is the full barrier between
- * publishing nr_queued and reading the sleeper count.  next_deadline mirrors the heap's top for
- * lock-free readers.
+ * publishing nr_queued and reading the sleeper count.  The suspension
+ * set's next_deadline mirrors its heap's top for lock-free readers.
  *
  * Allocation happens only when the table, the ring or the suspension
  * arrays grow, always before anything is changed: a call that gets
@@ -67,20 +67,6 @@ struct lk_rec {
 	uint32_t word; /* state << 29 | NOTIFIED | aux */
 };
 
-enum lk_susp_kind {
-	LK_SK_FREE,
-	LK_SK_SIGNAL, /* in a signal-key chain: a = next, b = prev */
-	LK_SK_TIMED, /* in the deadline heap: a = heap position */
-	LK_SK_CAPACITY, /* waits for readyq_resume() only */
-};
-
-struct lk_susp {
-	uint64_t val; /* signal key or deadline */
-	uint32_t slot;
-	uint32_t a, b;
-	uint32_t kind;
-};
-
 /*
  * The first cache line holds everything a register of a new or idle
  * index touches besides its record and ring entry, so that under
@@ -104,16 +90,11 @@ struct locked {
 
 	/* read without the lock */
 	_Atomic uint32_t nr_queued rq_aligned;
-	_Atomic uint64_t next_deadline;
+	struct rq_susp_set ss; /* SUSPENDED and DELAYED: lib/susp.c */
 
 	uint64_t duplicates rq_aligned;
 	uint64_t notified, unregistered, drained, completed, stale, contended;
 	size_t nr_running, nr_suspended, nr_delayed;
-
-	struct lk_susp *susp;
-	uint32_t *heap; /* susp indices, min-heap on val */
-	uint32_t *bucket; /* signal-key chain heads */
-	uint32_t susp_cap, susp_free, heap_len;
 };
 
 _Static_assert(offsetof(struct locked, nr_queued) == RQ_CACHELINE &&
@@ -345,166 +326,17 @@ static void lk_dequeue(struct locked *b, struct lk_rec *r)
 
 /* ---- suspension entries ---- */
 
-static void lk_publish_deadline(struct locked *b)
-{
-	uint64_t next = b->heap_len ? b->susp[b->heap[0]].val :
-				      RQ_NO_DEADLINE;
-
-	atomic_store_explicit(&b->next_deadline, next, memory_order_seq_cst);
-}
-
-static void lk_heap_place(struct locked *b, uint32_t pos, uint32_t s)
-{
-	b->heap[pos] = s;
-	b->susp[s].a = pos;
-}
-
-static void lk_heap_up(struct locked *b, uint32_t pos)
-{
-	uint32_t s = b->heap[pos];
-
-	while (pos) {
-		uint32_t parent = (pos - 1) / 2;
-
-		if (b->susp[b->heap[parent]].val <= b->susp[s].val)
-			break;
-		lk_heap_place(b, pos, b->heap[parent]);
-		pos = parent;
-	}
-	lk_heap_place(b, pos, s);
-}
-
-static void lk_heap_down(struct locked *b, uint32_t pos)
-{
-	uint32_t s = b->heap[pos];
-
-	for (;;) {
-		uint32_t c = 2 * pos + 1;
-
-		if (c >= b->heap_len)
-			break;
-		if (c + 1 < b->heap_len &&
-		    b->susp[b->heap[c + 1]].val < b->susp[b->heap[c]].val)
-			c++;
-		if (b->susp[s].val <= b->susp[b->heap[c]].val)
-			break;
-		lk_heap_place(b, pos, b->heap[c]);
-		pos = c;
-	}
-	lk_heap_place(b, pos, s);
-}
-
-static void lk_heap_remove(struct locked *b, uint32_t pos)
-{
-	uint32_t last = b->heap[--b->heap_len];
-
-	if (pos == b->heap_len)
-		return;
-	lk_heap_place(b, pos, last);
-	lk_heap_up(b, pos);
-	lk_heap_down(b, b->susp[last].a);
-}
-
-static inline uint32_t lk_key_bucket(const struct locked *b, uint64_t key)
-{
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) &
-	       (b->susp_cap - 1);
-}
-
-static void lk_chain_link(struct locked *b, uint32_t s)
-{
-	uint32_t h = lk_key_bucket(b, b->susp[s].val);
-
-	b->susp[s].a = b->bucket[h];
-	b->susp[s].b = LK_NIL;
-	if (b->bucket[h] != LK_NIL)
-		b->susp[b->bucket[h]].b = s;
-	b->bucket[h] = s;
-}
-
-static void lk_chain_unlink(struct locked *b, uint32_t s)
-{
-	struct lk_susp *e = &b->susp[s];
-
-	if (e->b != LK_NIL)
-		b->susp[e->b].a = e->a;
-	else
-		b->bucket[lk_key_bucket(b, e->val)] = e->a;
-	if (e->a != LK_NIL)
-		b->susp[e->a].b = e->b;
-}
-
-/* Make sure one more suspension entry can be taken without allocating. */
-static int lk_reserve_susp(struct locked *b)
-{
-	uint32_t cap = b->susp_cap ? b->susp_cap * 2 : 16, i;
-	struct lk_susp *susp;
-	uint32_t *heap, *bucket;
-
-	if (b->susp_free != LK_NIL)
-		return 0;
-	if (cap > LK_MAX_RECORDS)
-		return -ENOMEM;
-	susp = rq_malloc(sizeof(*susp) * cap);
-	heap = rq_malloc(sizeof(*heap) * cap);
-	bucket = rq_malloc(sizeof(*bucket) * cap);
-	if (!susp || !heap || !bucket) {
-		rq_free(susp);
-		rq_free(heap);
-		rq_free(bucket);
-		return -ENOMEM;
-	}
-	if (b->susp_cap)
-		memcpy(susp, b->susp, sizeof(*susp) * b->susp_cap);
-	if (b->heap_len)
-		memcpy(heap, b->heap, sizeof(*heap) * b->heap_len);
-	memset(bucket, 0xff, sizeof(*bucket) * cap);
-	for (i = cap; i-- > b->susp_cap;) {
-		susp[i].kind = LK_SK_FREE;
-		susp[i].a = b->susp_free;
-		b->susp_free = i;
-	}
-	rq_free(b->susp);
-	rq_free(b->heap);
-	rq_free(b->bucket);
-	b->susp = susp;
-	b->heap = heap;
-	b->bucket = bucket;
-	b->susp_cap = cap;
-	/* Rehash the signal chains into the larger bucket array. */
-	for (i = 0; i < cap; i++)
-		if (susp[i].kind == LK_SK_SIGNAL)
-			lk_chain_link(b, i);
-	return 0;
-}
-
 /*
  * RUNNING (or any state being replaced) -> SUSPENDED/DELAYED with entry
- * @kind.  lk_reserve_susp() must have succeeded.  Returns true when the
+ * @kind.  rq_susp_reserve() must have succeeded.  Returns true when the
  * earliest deadline moved earlier (sleepers must re-arm their timers).
  */
 static bool lk_attach(struct locked *b, struct lk_rec *r, unsigned int state,
-		      enum lk_susp_kind kind, uint64_t val, bool notified)
+		      enum rq_susp_kind kind, uint64_t val, bool notified)
 {
-	uint32_t s = b->susp_free;
-	struct lk_susp *e = &b->susp[s];
-	bool earlier = false;
+	bool earlier;
+	uint32_t s = rq_susp_add(&b->ss, kind, val, r->slot, NULL, &earlier);
 
-	b->susp_free = e->a;
-	e->kind = kind;
-	e->val = val;
-	e->slot = r->slot;
-	if (kind == LK_SK_SIGNAL) {
-		lk_chain_link(b, s);
-	} else if (kind == LK_SK_TIMED) {
-		b->heap[b->heap_len] = s;
-		e->a = b->heap_len++;
-		lk_heap_up(b, e->a);
-		if (b->heap[0] == s) {
-			lk_publish_deadline(b);
-			earlier = true;
-		}
-	}
 	lk_set(r, state, s, notified);
 	if (state == LK_SUSPENDED)
 		b->nr_suspended++;
@@ -516,21 +348,7 @@ static bool lk_attach(struct locked *b, struct lk_rec *r, unsigned int state,
 /* SUSPENDED/DELAYED -> IDLE: release the suspension entry. */
 static void lk_detach(struct locked *b, struct lk_rec *r)
 {
-	uint32_t s = lk_aux(r);
-	struct lk_susp *e = &b->susp[s];
-
-	if (e->kind == LK_SK_SIGNAL) {
-		lk_chain_unlink(b, s);
-	} else if (e->kind == LK_SK_TIMED) {
-		bool top = e->a == 0;
-
-		lk_heap_remove(b, e->a);
-		if (top)
-			lk_publish_deadline(b);
-	}
-	e->kind = LK_SK_FREE;
-	e->a = b->susp_free;
-	b->susp_free = s;
+	rq_susp_del(&b->ss, lk_aux(r));
 	if (lk_state(r) == LK_SUSPENDED)
 		b->nr_suspended--;
 	else
@@ -563,12 +381,13 @@ static size_t lk_move_due(struct locked *b)
 {
 	uint64_t now;
 	size_t n = 0;
+	uint32_t s;
 
-	if (!b->heap_len)
+	if (!b->ss.heap_len)
 		return 0;
 	now = rq_now_ns();
-	while (b->heap_len && b->susp[b->heap[0]].val <= now) {
-		struct lk_rec *r = lk_lookup(b, b->susp[b->heap[0]].slot);
+	while ((s = rq_susp_due(&b->ss, now)) != RQ_SUSP_NIL) {
+		struct lk_rec *r = lk_lookup(b, (uint32_t)b->ss.e[s].owner);
 
 		lk_detach(b, r);
 		lk_enqueue(b, r);
@@ -604,10 +423,9 @@ static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	b->ring = rq_malloc(sizeof(*b->ring) * ((size_t)b->ring_mask + 1));
 	if (!b->tab || !b->ring)
 		goto out_free;
-	b->susp_free = LK_NIL;
+	rq_susp_init(&b->ss, LK_MAX_RECORDS);
 	lk_update_room(b);
 	atomic_init(&b->nr_queued, 0);
-	atomic_init(&b->next_deadline, RQ_NO_DEADLINE);
 	*bep = b;
 	return 0;
 
@@ -624,9 +442,7 @@ static void lk_destroy(void *be)
 
 	rq_free(b->tab);
 	rq_free(b->ring);
-	rq_free(b->susp);
-	rq_free(b->heap);
-	rq_free(b->bucket);
+	rq_susp_fini(&b->ss);
 	rq_free(b);
 }
 
@@ -786,7 +602,7 @@ static int lk_finish_turn(struct locked *b, struct lk_rec *r,
 			  const struct readyq_result *res)
 {
 	bool notified = r->word & LK_NOTIFIED;
-	enum lk_susp_kind kind;
+	enum rq_susp_kind kind;
 	unsigned int state;
 	uint64_t val;
 	int rc;
@@ -805,19 +621,19 @@ static int lk_finish_turn(struct locked *b, struct lk_rec *r,
 			goto idle;
 		}
 		state = LK_DELAYED;
-		kind = LK_SK_TIMED;
+		kind = RQ_SK_TIMED;
 		val = rq_deadline_after(rq_now_ns(), res->delay_ns);
 		break;
 	case READYQ_SUSPENDED:
 		state = LK_SUSPENDED;
 		if (res->resume_on == READYQ_RESUME_SIGNAL) {
-			kind = LK_SK_SIGNAL;
+			kind = RQ_SK_SIGNAL;
 			val = res->signal_key;
 		} else if (res->resume_on == READYQ_RESUME_AFTER) {
-			kind = LK_SK_TIMED;
+			kind = RQ_SK_TIMED;
 			val = rq_deadline_after(rq_now_ns(), res->delay_ns);
 		} else {
-			kind = LK_SK_CAPACITY;
+			kind = RQ_SK_CAPACITY;
 			val = 0;
 		}
 		break;
@@ -826,7 +642,7 @@ static int lk_finish_turn(struct locked *b, struct lk_rec *r,
 		lk_set(r, LK_RETIRED, 0, false);
 		return 0;
 	}
-	rc = lk_reserve_susp(b);
+	rc = rq_susp_reserve(&b->ss);
 	if (rc)
 		return rc;
 	b->nr_running--;
@@ -920,22 +736,19 @@ static int lk_resume_signal(void *be, uint64_t key)
 	int n = 0;
 
 	lk_lock(b);
-	if (!b->susp_cap)
-		goto out;
-	for (s = b->bucket[lk_key_bucket(b, key)]; s != LK_NIL; s = next) {
-		struct lk_susp *e = &b->susp[s];
+	for (s = rq_susp_chain(&b->ss, key); s != RQ_SUSP_NIL; s = next) {
+		struct rq_susp *e = &b->ss.e[s];
 		struct lk_rec *r;
 
 		next = e->a;
 		if (e->val != key)
 			continue;
-		r = lk_lookup(b, e->slot);
+		r = lk_lookup(b, (uint32_t)e->owner);
 		lk_detach(b, r);
 		lk_enqueue(b, r);
 		if (n < INT_MAX)
 			n++;
 	}
-out:
 	rq_unlock(&b->lock);
 	rq_smp_mb__after_unlock();
 	/* One kick per queued index, each waking at most one sleeper. */
@@ -955,7 +768,7 @@ static int lk_poll(void *be)
 
 	if (atomic_load_explicit(&b->nr_queued, memory_order_seq_cst))
 		return 1;
-	next = atomic_load_explicit(&b->next_deadline, memory_order_seq_cst);
+	next = atomic_load_explicit(&b->ss.next_deadline, memory_order_seq_cst);
 	return next != RQ_NO_DEADLINE && next <= rq_now_ns();
 }
 
@@ -963,7 +776,7 @@ static uint64_t lk_next_deadline(void *be)
 {
 	struct locked *b = be;
 
-	return atomic_load_explicit(&b->next_deadline, memory_order_seq_cst);
+	return atomic_load_explicit(&b->ss.next_deadline, memory_order_seq_cst);
 }
 
 static void lk_stats(void *be, struct readyq_stats *st)
@@ -1013,18 +826,6 @@ static const uint8_t lk_from_x[] = {
 	[RQ_X_DELAYED] = LK_DELAYED,   [RQ_X_RETIRED] = LK_RETIRED,
 };
 
-static const uint8_t lk_sk_to_x[] = {
-	[LK_SK_SIGNAL] = RQ_XW_SIGNAL,
-	[LK_SK_TIMED] = RQ_XW_TIMED,
-	[LK_SK_CAPACITY] = RQ_XW_CAPACITY,
-};
-
-static const uint8_t lk_sk_from_x[] = {
-	[RQ_XW_SIGNAL] = LK_SK_SIGNAL,
-	[RQ_XW_TIMED] = LK_SK_TIMED,
-	[RQ_XW_CAPACITY] = LK_SK_CAPACITY,
-};
-
 static void lk_export_rec(struct locked *b, const struct lk_rec *r,
 			  struct rq_export *x)
 {
@@ -1036,9 +837,9 @@ static void lk_export_rec(struct locked *b, const struct lk_rec *r,
 	x->state = lk_to_x[st];
 	x->notified = r->word & LK_NOTIFIED;
 	if (st == LK_SUSPENDED || st == LK_DELAYED) {
-		const struct lk_susp *e = &b->susp[lk_aux(r)];
+		const struct rq_susp *e = &b->ss.e[lk_aux(r)];
 
-		x->wait = lk_sk_to_x[e->kind];
+		x->wait = rq_sk_to_xw[e->kind];
 		x->val = e->val;
 	}
 }
@@ -1089,10 +890,10 @@ static int lk_import_one(struct locked *b, const struct rq_export *x)
 		break;
 	case LK_SUSPENDED:
 	case LK_DELAYED:
-		rc = lk_reserve_susp(b);
+		rc = rq_susp_reserve(&b->ss);
 		if (rc)
 			return rc;
-		lk_attach(b, r, st, lk_sk_from_x[x->wait], x->val,
+		lk_attach(b, r, st, rq_xw_to_sk[x->wait], x->val,
 			  x->notified);
 		break;
 	case LK_RUNNING:

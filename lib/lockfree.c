@@ -53,8 +53,8 @@
  *    sleeping.  Only the drainer clears LINKED, after it is done with the
  *    node; a thread that sets LINKED with its CAS re-initialises the node
  *    before enqueueing it.
- *  - @rare protects the suspension entries, the deadline heap and the
- *    signal-key chains.  A word in SUSPENDED or DELAYED changes only under
+ *  - @rare protects the suspension set (lib/susp.c: entries, deadline heap,
+ *    signal-key chains).  A word in SUSPENDED or DELAYED changes only under
  *    @rare, except for the drainer clearing LINKED; so LINKED can only go
  *    from 1 to 0 there, and queue elements needed to resume can be
  *    allocated before anything changes.  Lock order: @drain_lock, then
@@ -165,21 +165,6 @@ struct lf_shard {
 	_Atomic uint64_t completed, stale;
 } __attribute__((aligned(128)));
 
-enum lf_susp_kind {
-	LF_SK_FREE,
-	LF_SK_SIGNAL, /* in a signal-key chain: a = next, b = prev */
-	LF_SK_TIMED, /* in the deadline heap: a = heap position */
-	LF_SK_CAPACITY, /* waits for readyq_resume() only */
-};
-
-struct lf_susp {
-	uint64_t val; /* signal key or deadline */
-	struct lf_ent *ent;
-	struct lf_qel *spare; /* reserved when suspended with LINKED set */
-	uint32_t a, b;
-	uint32_t kind;
-};
-
 struct lockfree {
 	struct lf_shard sh[LF_NR_SHARDS];
 
@@ -194,11 +179,7 @@ struct lockfree {
 	void *raw; /* what rq_malloc returned */
 
 	struct rq_lock rare __attribute__((aligned(128)));
-	_Atomic uint64_t next_deadline;
-	struct lf_susp *susp;
-	uint32_t *heap;
-	uint32_t *bucket;
-	uint32_t susp_cap, susp_free, heap_len;
+	struct rq_susp_set ss; /* SUSPENDED and DELAYED: lib/susp.c */
 	size_t nr_suspended, nr_delayed;
 	uint64_t run_imported; /* RUNNING entries brought in by import */
 };
@@ -442,165 +423,18 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 
 /* ---- suspension entries (under @rare) ---- */
 
-static void lf_publish_deadline(struct lockfree *b)
-{
-	uint64_t next = b->heap_len ? b->susp[b->heap[0]].val :
-				      RQ_NO_DEADLINE;
-
-	atomic_store_explicit(&b->next_deadline, next, memory_order_seq_cst);
-}
-
-static void lf_heap_place(struct lockfree *b, uint32_t pos, uint32_t s)
-{
-	b->heap[pos] = s;
-	b->susp[s].a = pos;
-}
-
-static void lf_heap_up(struct lockfree *b, uint32_t pos)
-{
-	uint32_t s = b->heap[pos];
-
-	while (pos) {
-		uint32_t parent = (pos - 1) / 2;
-
-		if (b->susp[b->heap[parent]].val <= b->susp[s].val)
-			break;
-		lf_heap_place(b, pos, b->heap[parent]);
-		pos = parent;
-	}
-	lf_heap_place(b, pos, s);
-}
-
-static void lf_heap_down(struct lockfree *b, uint32_t pos)
-{
-	uint32_t s = b->heap[pos];
-
-	for (;;) {
-		uint32_t c = 2 * pos + 1;
-
-		if (c >= b->heap_len)
-			break;
-		if (c + 1 < b->heap_len &&
-		    b->susp[b->heap[c + 1]].val < b->susp[b->heap[c]].val)
-			c++;
-		if (b->susp[s].val <= b->susp[b->heap[c]].val)
-			break;
-		lf_heap_place(b, pos, b->heap[c]);
-		pos = c;
-	}
-	lf_heap_place(b, pos, s);
-}
-
-static void lf_heap_remove(struct lockfree *b, uint32_t pos)
-{
-	uint32_t last = b->heap[--b->heap_len];
-
-	if (pos == b->heap_len)
-		return;
-	lf_heap_place(b, pos, last);
-	lf_heap_up(b, pos);
-	lf_heap_down(b, b->susp[last].a);
-}
-
-static inline uint32_t lf_key_bucket(const struct lockfree *b, uint64_t key)
-{
-	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) &
-	       (b->susp_cap - 1);
-}
-
-static void lf_chain_link(struct lockfree *b, uint32_t s)
-{
-	uint32_t h = lf_key_bucket(b, b->susp[s].val);
-
-	b->susp[s].a = b->bucket[h];
-	b->susp[s].b = LF_NIL;
-	if (b->bucket[h] != LF_NIL)
-		b->susp[b->bucket[h]].b = s;
-	b->bucket[h] = s;
-}
-
-static void lf_chain_unlink(struct lockfree *b, uint32_t s)
-{
-	struct lf_susp *e = &b->susp[s];
-
-	if (e->b != LF_NIL)
-		b->susp[e->b].a = e->a;
-	else
-		b->bucket[lf_key_bucket(b, e->val)] = e->a;
-	if (e->a != LF_NIL)
-		b->susp[e->a].b = e->b;
-}
-
-/* Make sure one more suspension entry can be taken without allocating. */
-static int lf_reserve_susp(struct lockfree *b)
-{
-	uint32_t cap = b->susp_cap ? b->susp_cap * 2 : 16, i;
-	struct lf_susp *susp;
-	uint32_t *heap, *bucket;
-
-	if (b->susp_free != LF_NIL)
-		return 0;
-	if (cap > LF_MAX_SUSP)
-		return -ENOMEM;
-	susp = rq_malloc(sizeof(*susp) * cap);
-	heap = rq_malloc(sizeof(*heap) * cap);
-	bucket = rq_malloc(sizeof(*bucket) * cap);
-	if (!susp || !heap || !bucket) {
-		rq_free(susp);
-		rq_free(heap);
-		rq_free(bucket);
-		return -ENOMEM;
-	}
-	if (b->susp_cap)
-		memcpy(susp, b->susp, sizeof(*susp) * b->susp_cap);
-	if (b->heap_len)
-		memcpy(heap, b->heap, sizeof(*heap) * b->heap_len);
-	memset(bucket, 0xff, sizeof(*bucket) * cap);
-	for (i = cap; i-- > b->susp_cap;) {
-		susp[i].kind = LF_SK_FREE;
-		susp[i].a = b->susp_free;
-		b->susp_free = i;
-	}
-	rq_free(b->susp);
-	rq_free(b->heap);
-	rq_free(b->bucket);
-	b->susp = susp;
-	b->heap = heap;
-	b->bucket = bucket;
-	b->susp_cap = cap;
-	for (i = 0; i < cap; i++)
-		if (susp[i].kind == LF_SK_SIGNAL)
-			lf_chain_link(b, i);
-	return 0;
-}
-
 /*
- * Fill the reserved suspension entry @s for @e and file it.  Returns true
+ * File @e in the suspension set (rq_susp_reserve() succeeded).  Returns true
  * when the earliest deadline moved earlier.
  */
-static bool lf_attach(struct lockfree *b, uint32_t s, struct lf_ent *e,
-		      unsigned int state, enum lf_susp_kind kind, uint64_t val,
+static bool lf_attach(struct lockfree *b, struct lf_ent *e,
+		      unsigned int state, enum rq_susp_kind kind, uint64_t val,
 		      struct lf_qel *spare)
 {
-	struct lf_susp *se = &b->susp[s];
-	bool earlier = false;
+	bool earlier;
 
-	b->susp_free = se->a;
-	se->kind = kind;
-	se->val = val;
-	se->ent = e;
-	se->spare = spare;
-	if (kind == LF_SK_SIGNAL) {
-		lf_chain_link(b, s);
-	} else if (kind == LF_SK_TIMED) {
-		b->heap[b->heap_len] = s;
-		se->a = b->heap_len++;
-		lf_heap_up(b, se->a);
-		if (b->heap[0] == s) {
-			lf_publish_deadline(b);
-			earlier = true;
-		}
-	}
+	/* Takes rq_susp_next_free(), which the caller put in the word. */
+	rq_susp_add(&b->ss, kind, val, (uintptr_t)e, spare, &earlier);
 	if (state == LF_SUSPENDED)
 		b->nr_suspended++;
 	else
@@ -612,22 +446,9 @@ static bool lf_attach(struct lockfree *b, uint32_t s, struct lf_ent *e,
 static void lf_detach(struct lockfree *b, uint64_t old)
 {
 	uint32_t s = lf_aux(old);
-	struct lf_susp *se = &b->susp[s];
 
-	if (se->kind == LF_SK_SIGNAL) {
-		lf_chain_unlink(b, s);
-	} else if (se->kind == LF_SK_TIMED) {
-		bool top = se->a == 0;
-
-		lf_heap_remove(b, se->a);
-		if (top)
-			lf_publish_deadline(b);
-	}
-	rq_free(se->spare);
-	se->spare = NULL;
-	se->kind = LF_SK_FREE;
-	se->a = b->susp_free;
-	b->susp_free = s;
+	rq_free(b->ss.e[s].spare);
+	rq_susp_del(&b->ss, s);
 	if (lf_state(old) == LF_SUSPENDED)
 		b->nr_suspended--;
 	else
@@ -656,8 +477,8 @@ static int lf_susp_to_queue(struct lockfree *b, struct lf_shard *sh,
 			break;
 		if ((w & LF_LINKED) && !el) {
 			/* Reserved by lf_suspend(); allocate only as a fallback. */
-			el = b->susp[lf_aux(w)].spare;
-			b->susp[lf_aux(w)].spare = NULL;
+			el = b->ss.e[lf_aux(w)].spare;
+			b->ss.e[lf_aux(w)].spare = NULL;
 			if (!el)
 				el = lf_qel_new(e);
 			if (!el)
@@ -700,18 +521,19 @@ static size_t lf_move_due(struct lockfree *b, struct lf_shard *sh)
 {
 	size_t n = 0;
 	uint64_t now;
+	uint32_t s;
 	int rc;
 
-	if (atomic_load_explicit(&b->next_deadline, memory_order_acquire) ==
-	    RQ_NO_DEADLINE)
+	if (atomic_load_explicit(&b->ss.next_deadline,
+				 memory_order_acquire) == RQ_NO_DEADLINE)
 		return 0;
 	now = rq_now_ns();
-	if (atomic_load_explicit(&b->next_deadline, memory_order_acquire) >
-	    now)
+	if (atomic_load_explicit(&b->ss.next_deadline,
+				 memory_order_acquire) > now)
 		return 0;
 	rq_lock(&b->rare);
-	while (b->heap_len && b->susp[b->heap[0]].val <= now) {
-		struct lf_ent *e = b->susp[b->heap[0]].ent;
+	while ((s = rq_susp_due(&b->ss, now)) != RQ_SUSP_NIL) {
+		struct lf_ent *e = (struct lf_ent *)b->ss.e[s].owner;
 		uint32_t gen = lf_gen(lf_load(e));
 
 		rc = lf_susp_to_queue(b, sh, e, gen, gen, false);
@@ -786,8 +608,7 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	}
 	__cds_wfcq_init(&b->qhead, &b->qtail);
 	atomic_init(&b->ticket, 1);
-	atomic_init(&b->next_deadline, RQ_NO_DEADLINE);
-	b->susp_free = LF_NIL;
+	rq_susp_init(&b->ss, LF_MAX_SUSP);
 	*bep = b;
 	return 0;
 }
@@ -835,12 +656,10 @@ static void lf_destroy(void *be)
 		pages = p->next;
 		rq_free(p);
 	}
-	for (i = 0; i < b->susp_cap; i++)
-		if (b->susp[i].kind != LF_SK_FREE)
-			rq_free(b->susp[i].spare);
-	rq_free(b->susp);
-	rq_free(b->heap);
-	rq_free(b->bucket);
+	for (i = 0; i < b->ss.cap; i++)
+		if (b->ss.e[i].kind != RQ_SK_FREE)
+			rq_free(b->ss.e[i].spare);
+	rq_susp_fini(&b->ss);
 	rq_free(b->raw);
 }
 
@@ -1087,7 +906,7 @@ static int lf_suspend(struct lockfree *b, struct lf_shard *sh,
 		      const struct readyq_result *res)
 {
 	struct lf_qel *spare = NULL;
-	enum lf_susp_kind kind;
+	enum rq_susp_kind kind;
 	unsigned int state;
 	uint64_t val = 0;
 	uint32_t s;
@@ -1095,22 +914,22 @@ static int lf_suspend(struct lockfree *b, struct lf_shard *sh,
 
 	if (res->outcome == READYQ_FAILED) {
 		state = LF_DELAYED;
-		kind = LF_SK_TIMED;
+		kind = RQ_SK_TIMED;
 		val = rq_deadline_after(rq_now_ns(), res->delay_ns);
 	} else {
 		state = LF_SUSPENDED;
 		if (res->resume_on == READYQ_RESUME_SIGNAL) {
-			kind = LF_SK_SIGNAL;
+			kind = RQ_SK_SIGNAL;
 			val = res->signal_key;
 		} else if (res->resume_on == READYQ_RESUME_AFTER) {
-			kind = LF_SK_TIMED;
+			kind = RQ_SK_TIMED;
 			val = rq_deadline_after(rq_now_ns(), res->delay_ns);
 		} else {
-			kind = LF_SK_CAPACITY;
+			kind = RQ_SK_CAPACITY;
 		}
 	}
 	rq_lock(&b->rare);
-	rc = lf_reserve_susp(b);
+	rc = rq_susp_reserve(&b->ss);
 	if (rc)
 		goto out;
 	/*
@@ -1127,13 +946,13 @@ static int lf_suspend(struct lockfree *b, struct lf_shard *sh,
 			goto out;
 		}
 	}
-	s = b->susp_free;
+	s = rq_susp_next_free(&b->ss);
 	rc = 0;
 	if (!lf_cas(e, &w, lf_mkword(lf_gen(w), state, s) |
 				   (w & (LF_LINKED | LF_NOTIFIED))))
 		goto out;
 	lf_inc(sh, run_out);
-	rc = lf_attach(b, s, e, state, kind, val, spare) ? 2 : 3;
+	rc = lf_attach(b, e, state, kind, val, spare) ? 2 : 3;
 	spare = NULL;
 out:
 	rq_unlock(&b->rare);
@@ -1286,14 +1105,12 @@ static int lf_resume_signal(void *be, uint64_t key)
 	int n = 0, k, rc;
 
 	rq_lock(&b->rare);
-	if (!b->susp_cap)
-		goto out;
-	for (s = b->bucket[lf_key_bucket(b, key)]; s != LF_NIL; s = next) {
-		struct lf_ent *e = b->susp[s].ent;
+	for (s = rq_susp_chain(&b->ss, key); s != RQ_SUSP_NIL; s = next) {
+		struct lf_ent *e = (struct lf_ent *)b->ss.e[s].owner;
 		uint32_t gen;
 
-		next = b->susp[s].a;
-		if (b->susp[s].val != key)
+		next = b->ss.e[s].a;
+		if (b->ss.e[s].val != key)
 			continue;
 		gen = lf_gen(lf_load(e));
 		/* Its element was reserved at suspension: cannot fail. */
@@ -1303,7 +1120,6 @@ static int lf_resume_signal(void *be, uint64_t key)
 		if (rc && n < INT_MAX)
 			n++;
 	}
-out:
 	rq_unlock(&b->rare);
 	/* One kick per queued index, each waking at most one sleeper. */
 	for (k = 0; k < n; k++) {
@@ -1330,7 +1146,7 @@ static int lf_poll(void *be)
 					   memory_order_seq_cst);
 	if (in > out)
 		return 1;
-	next = atomic_load_explicit(&b->next_deadline, memory_order_seq_cst);
+	next = atomic_load_explicit(&b->ss.next_deadline, memory_order_seq_cst);
 	return next != RQ_NO_DEADLINE && next <= rq_now_ns();
 }
 
@@ -1338,7 +1154,7 @@ static uint64_t lf_next_deadline(void *be)
 {
 	struct lockfree *b = be;
 
-	return atomic_load_explicit(&b->next_deadline, memory_order_seq_cst);
+	return atomic_load_explicit(&b->ss.next_deadline, memory_order_seq_cst);
 }
 
 #define lf_sum(b, field)                                                       \
@@ -1390,18 +1206,6 @@ static const uint8_t lf_from_x[] = {
 	[RQ_X_DELAYED] = LF_DELAYED,   [RQ_X_RETIRED] = LF_RETIRED,
 };
 
-static const uint8_t lf_sk_to_x[] = {
-	[LF_SK_SIGNAL] = RQ_XW_SIGNAL,
-	[LF_SK_TIMED] = RQ_XW_TIMED,
-	[LF_SK_CAPACITY] = RQ_XW_CAPACITY,
-};
-
-static const uint8_t lf_sk_from_x[] = {
-	[RQ_XW_SIGNAL] = LF_SK_SIGNAL,
-	[RQ_XW_TIMED] = LF_SK_TIMED,
-	[RQ_XW_CAPACITY] = LF_SK_CAPACITY,
-};
-
 static void lf_export_ent(struct lockfree *b, const struct lf_ent *e,
 			  uint64_t w, struct rq_export *x)
 {
@@ -1411,8 +1215,8 @@ static void lf_export_ent(struct lockfree *b, const struct lf_ent *e,
 	x->state = lf_to_x[lf_state(w)];
 	x->notified = w & LF_NOTIFIED;
 	if (lf_is_susp(w)) {
-		x->wait = lf_sk_to_x[b->susp[lf_aux(w)].kind];
-		x->val = b->susp[lf_aux(w)].val;
+		x->wait = rq_sk_to_xw[b->ss.e[lf_aux(w)].kind];
+		x->val = b->ss.e[lf_aux(w)].val;
 	}
 }
 
@@ -1488,13 +1292,13 @@ static int lf_import_one(struct lockfree *b, struct lf_shard *sh,
 	case LF_SUSPENDED:
 	case LF_DELAYED:
 		rq_lock(&b->rare);
-		rc = lf_reserve_susp(b);
+		rc = rq_susp_reserve(&b->ss);
 		if (!rc) {
-			s = b->susp_free;
+			s = rq_susp_next_free(&b->ss);
 			atomic_store_explicit(&e->word,
 					      lf_mkword(x->gen, st, s) | nflag,
 					      memory_order_relaxed);
-			lf_attach(b, s, e, st, lf_sk_from_x[x->wait], x->val,
+			lf_attach(b, e, st, rq_xw_to_sk[x->wait], x->val,
 				  NULL);
 		}
 		rq_unlock(&b->rare);
