@@ -22,7 +22,11 @@
  *
  * Hysteresis: a condition must hold for adaptive_hold consecutive
  * evaluations, and no switch happens within adaptive_hold windows of the
- * previous one.
+ * previous one.  A probe that finds the lock-free backend uncontended is
+ * followed by another until that holds, and a queue that starts on the
+ * lock-free backend (on the hint's guess) probes from its first window,
+ * so a lone caller is moved to the locked backend after about 3,000
+ * operations.
  *
  * Publication and migration (RCU, urcu-bp flavour: callers never register
  * threads).  Every op runs inside an RCU read-side critical section and
@@ -326,6 +330,11 @@ static void ad_maybe_switch(struct adaptive *a)
 		goto out;
 	}
 	a->streak = met ? a->streak + 1 : 0;
+	/* A probe that found it quiet probes again until hold is reached. */
+	if (kind != READYQ_BACKEND_LOCKED && met &&
+	    a->streak < a->cfg.adaptive_hold)
+		atomic_store_explicit(&a->probing, true,
+				      memory_order_relaxed);
 	if (a->cfg.flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH)
 		a->streak = a->since_switch = a->cfg.adaptive_hold;
 	if (a->streak >= a->cfg.adaptive_hold &&
@@ -376,6 +385,9 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	first = cfg->concurrency_hint > AD_DEFAULT_HINT_THRESHOLD ?
 			READYQ_BACKEND_LOCKFREE :
 			READYQ_BACKEND_LOCKED;
+	/* Started lock-free on a guess: probe the first windows at once. */
+	atomic_store_explicit(&a->probing, first == READYQ_BACKEND_LOCKFREE,
+			      memory_order_relaxed);
 	a->cur = ad_inst_new(a, first);
 	if (!a->cur) {
 		pthread_mutex_destroy(&a->switch_lock);
