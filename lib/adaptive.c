@@ -252,7 +252,7 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	struct ad_inst *old = a->cur, *in;
 	struct readyq_stats st;
 	struct rq_export *x = NULL;
-	size_t n = 0;
+	size_t n = 0, k;
 	int rc;
 
 	in = ad_inst_new(a, to);
@@ -263,8 +263,8 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	rq_tsan_acquire(&a->rcu_marker);
 	/* No thread is inside @old now, and none can enter. */
 	rc = old->ops->export(old->be, &x, &n);
-	if (!rc)
-		rc = in->ops->import(in->be, x, n);
+	for (k = 0; !rc && k < n; k++)
+		rc = in->ops->import(in->be, &x[k]);
 	rq_free(x);
 	if (rc) {
 		ad_open_gate(a, old);
@@ -512,20 +512,6 @@ static void ad_stats(void *be, struct readyq_stats *st)
 	pthread_mutex_unlock(&a->switch_lock);
 }
 
-static int ad_export(void *be, struct rq_export **out, size_t *n)
-{
-	struct adaptive *a = be;
-
-	return a->cur->ops->export(a->cur->be, out, n);
-}
-
-static int ad_import(void *be, const struct rq_export *in, size_t n)
-{
-	struct adaptive *a = be;
-
-	return a->cur->ops->import(a->cur->be, in, n);
-}
-
 const struct readyq_ops rq_adaptive_ops = {
 	.name = "adaptive",
 	.create = ad_create,
@@ -539,6 +525,4 @@ const struct readyq_ops rq_adaptive_ops = {
 	.poll = ad_poll,
 	.next_deadline = ad_next_deadline,
 	.stats = ad_stats,
-	.export = ad_export,
-	.import = ad_import,
 };

@@ -165,6 +165,7 @@ void rq_waitq_fini(struct rq_waitq *wq);
 void rq_waitq_notify_fd(struct rq_waitq *wq);
 
 void rq_waitq_kick_slow(struct rq_waitq *wq);
+void rq_waitq_kick_n(struct rq_waitq *wq, int n);
 void rq_waitq_kick_timer(struct rq_waitq *wq);
 void rq_waitq_wake_all(struct rq_waitq *wq);
 
@@ -293,9 +294,10 @@ struct rq_export {
  *
  * @export lists every known slot: the QUEUED ones first, in FIFO order,
  * then the others; it allocates *out (rq_malloc) and does not change the
- * backend.  @import loads such a list into a backend that has just been
- * created, keeping the order of the QUEUED entries; on failure the backend
- * must still be destroyable.  Both run with no other op in flight.
+ * backend.  @import loads one such entry into a backend that has just been
+ * created, QUEUED ones at the tail, so importing a list in its order keeps
+ * the FIFO; on failure the backend must still be destroyable.  The
+ * adaptive backend sets neither (it is never migrated itself).  Both run with no other op in flight.
  */
 struct readyq_ops {
 	const char *name;
@@ -314,7 +316,7 @@ struct readyq_ops {
 	void (*stats)(void *be, struct readyq_stats *st);
 	uint64_t (*contention)(void *be, uint64_t *ops);
 	int (*export)(void *be, struct rq_export **out, size_t *n);
-	int (*import)(void *be, const struct rq_export *in, size_t n);
+	int (*import)(void *be, const struct rq_export *x);
 };
 
 extern const struct readyq_ops rq_locked_ops;

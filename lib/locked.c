@@ -751,13 +751,7 @@ static int lk_resume_signal(void *be, uint64_t key)
 	}
 	rq_unlock(&b->lock);
 	rq_smp_mb__after_unlock();
-	/* One kick per queued index, each waking at most one sleeper. */
-	for (s = 0; s < (uint32_t)n; s++) {
-		if (!atomic_load_explicit(&b->wq->sleepers,
-					  memory_order_seq_cst))
-			break;
-		rq_waitq_kick_slow(b->wq);
-	}
+	rq_waitq_kick_n(b->wq, n);
 	return n;
 }
 
@@ -870,8 +864,9 @@ static int lk_export(void *be, struct rq_export **out, size_t *n)
 	return 0;
 }
 
-static int lk_import_one(struct locked *b, const struct rq_export *x)
+static int lk_import(void *be, const struct rq_export *x)
 {
+	struct locked *b = be;
 	unsigned int st = lk_from_x[x->state];
 	struct lk_rec *r;
 	int rc;
@@ -901,20 +896,6 @@ static int lk_import_one(struct locked *b, const struct rq_export *x)
 		/* fall through */
 	default:
 		lk_set(r, st, 0, x->notified);
-	}
-	return 0;
-}
-
-static int lk_import(void *be, const struct rq_export *in, size_t n)
-{
-	struct locked *b = be;
-	size_t k;
-	int rc;
-
-	for (k = 0; k < n; k++) {
-		rc = lk_import_one(b, &in[k]);
-		if (rc)
-			return rc;
 	}
 	return 0;
 }

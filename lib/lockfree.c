@@ -1102,7 +1102,7 @@ static int lf_resume_signal(void *be, uint64_t key)
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
 	uint32_t s, next;
-	int n = 0, k, rc;
+	int n = 0, rc;
 
 	rq_lock(&b->rare);
 	for (s = rq_susp_chain(&b->ss, key); s != RQ_SUSP_NIL; s = next) {
@@ -1121,13 +1121,8 @@ static int lf_resume_signal(void *be, uint64_t key)
 			n++;
 	}
 	rq_unlock(&b->rare);
-	/* One kick per queued index, each waking at most one sleeper. */
-	for (k = 0; k < n; k++) {
-		if (!atomic_load_explicit(&b->wq->sleepers,
-					  memory_order_seq_cst))
-			break;
-		rq_waitq_kick_slow(b->wq);
-	}
+	/* Published by lf_try_queue()'s seq_cst q_in increments. */
+	rq_waitq_kick_n(b->wq, n);
 	return n;
 }
 
@@ -1266,9 +1261,10 @@ static int lf_export(void *be, struct rq_export **out, size_t *n)
 	return 0;
 }
 
-static int lf_import_one(struct lockfree *b, struct lf_shard *sh,
-			 const struct rq_export *x)
+static int lf_import(void *be, const struct rq_export *x)
 {
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
 	unsigned int st = lf_from_x[x->state];
 	uint64_t nflag = x->notified ? LF_NOTIFIED : 0;
 	struct lf_ent *e;
@@ -1311,21 +1307,6 @@ static int lf_import_one(struct lockfree *b, struct lf_shard *sh,
 				      memory_order_relaxed);
 	}
 	return rc;
-}
-
-static int lf_import(void *be, const struct rq_export *in, size_t n)
-{
-	struct lockfree *b = be;
-	struct lf_shard *sh = lf_shard(b);
-	size_t k;
-	int rc;
-
-	for (k = 0; k < n; k++) {
-		rc = lf_import_one(b, sh, &in[k]);
-		if (rc)
-			return rc;
-	}
-	return 0;
 }
 
 const struct readyq_ops rq_lockfree_ops = {

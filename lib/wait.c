@@ -184,6 +184,21 @@ void rq_waitq_kick_slow(struct rq_waitq *wq)
 }
 
 /**
+ * rq_waitq_kick_n() - wake one sleeper for each of @n newly queued indices
+ * @wq: the wait queue
+ * @n: how many indices became QUEUED (readyq_resume_signal())
+ *
+ * Stops early once nobody sleeps.  Context: any; the caller published the
+ * indices and issued a full barrier (see rq_waitq_kick()).
+ */
+void rq_waitq_kick_n(struct rq_waitq *wq, int n)
+{
+	while (n-- > 0 &&
+	       atomic_load_explicit(&wq->sleepers, memory_order_seq_cst))
+		rq_waitq_kick_slow(wq);
+}
+
+/**
  * rq_waitq_kick_timer() - the earliest deadline moved earlier
  * @wq: the wait queue
  *
