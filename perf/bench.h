@@ -98,6 +98,8 @@ struct bq_opts {
 };
 
 bool bq_selected(const struct bq_opts *o, const char *name);
+size_t bq_pick_variants(const struct bq_opts *o, const char *unless_asked,
+			const struct bq_variant **vs, bool *avail, size_t max);
 int bq_parse_list(const char *s, unsigned long *out, size_t max);
 int bq_cmp_double(const void *a, const void *b);
 double bq_median(double *v, size_t n);

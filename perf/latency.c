@@ -174,14 +174,10 @@ int bench_latency(const struct bq_opts *o)
 	size_t nv = 0, i, k;
 	FILE *csv;
 
-	for (i = 0; i < bq_nr_variants; i++) {
-		if (!bq_selected(o, bq_variants[i].name))
-			continue;
-		vs[nv] = &bq_variants[i];
-		names[nv] = bq_variants[i].name;
-		kinds[nv] = LAT_QUEUE;
-		avail[nv] = bq_variant_available(vs[nv]);
-		nv++;
+	nv = bq_pick_variants(o, NULL, vs, avail, 14);
+	for (i = 0; i < nv; i++) {
+		names[i] = vs[i]->name;
+		kinds[i] = LAT_QUEUE;
 	}
 	if (bq_selected(o, "condvar")) {
 		vs[nv] = NULL;

@@ -109,16 +109,9 @@ int bench_scale(const struct bq_opts *o)
 
 	if (rounds > 32)
 		rounds = 32;
-	for (i = 0; i < bq_nr_variants; i++) {
-		/* lockfree_mutex holds what lockfree holds: only on request */
-		if (!bq_selected(o, bq_variants[i].name) ||
-		    (!o->only &&
-		     !strcmp(bq_variants[i].name, "lockfree_mutex")))
-			continue;
-		vs[nv] = &bq_variants[i];
-		avail[nv] = bq_variant_available(vs[nv]);
-		nv++;
-	}
+	/* lockfree_mutex holds what lockfree holds: only on request */
+	nv = bq_pick_variants(o, "lockfree_mutex", vs, avail,
+			      sizeof(avail) / sizeof(avail[0]));
 	csv = bq_csv_open(
 		o,
 		"variant,mailboxes,bytes_per_mailbox_queued,bytes_per_mailbox_idle,ns_per_op");

@@ -201,14 +201,9 @@ int bench_seed(const struct bq_opts *o)
 	unsigned long it, total_steps, step = 0;
 	FILE *csv;
 
-	for (i = 0; i < bq_nr_variants; i++) {
-		if (!bq_selected(o, bq_variants[i].name))
-			continue;
-		vs[nv] = &bq_variants[i];
-		names[nv] = bq_variants[i].name;
-		avail[nv] = bq_variant_available(&bq_variants[i]);
-		nv++;
-	}
+	nv = bq_pick_variants(o, NULL, vs, avail, 15);
+	for (i = 0; i < nv; i++)
+		names[i] = vs[i]->name;
 	if (bq_selected(o, "floor")) {
 		vs[nv] = NULL;
 		names[nv] = "floor";

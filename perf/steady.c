@@ -187,13 +187,8 @@ int bench_steady(const struct bq_opts *o)
 		rounds = 32;
 	if (o->producers > MAX_THREADS || o->workers > MAX_THREADS)
 		return 1;
-	for (i = 0; i < bq_nr_variants; i++) {
-		if (!bq_selected(o, bq_variants[i].name))
-			continue;
-		vs[nv] = &bq_variants[i];
-		avail[nv] = bq_variant_available(vs[nv]);
-		nv++;
-	}
+	nv = bq_pick_variants(o, NULL, vs, avail,
+			      sizeof(avail) / sizeof(avail[0]));
 	csv = bq_csv_open(
 		o,
 		"variant,mailboxes,msgs_per_s,regs_per_s,double_turns,errors,check");

@@ -35,6 +35,28 @@ bool bq_selected(const struct bq_opts *o, const char *name)
 	return false;
 }
 
+/*
+ * The variants --only selects, in table order, into @vs (room for @max),
+ * with whether each can run in @avail.  @unless_asked names one that is
+ * left out unless --only names it (or NULL).  Returns how many.
+ */
+size_t bq_pick_variants(const struct bq_opts *o, const char *unless_asked,
+			const struct bq_variant **vs, bool *avail, size_t max)
+{
+	size_t i, nv = 0;
+
+	for (i = 0; i < bq_nr_variants && nv < max; i++) {
+		if (!bq_selected(o, bq_variants[i].name) ||
+		    (unless_asked && !o->only &&
+		     !strcmp(bq_variants[i].name, unless_asked)))
+			continue;
+		vs[nv] = &bq_variants[i];
+		avail[nv] = bq_variant_available(vs[nv]);
+		nv++;
+	}
+	return nv;
+}
+
 /**
  * bq_parse_list() - parse "1,2,4,8" (k and M suffixes allowed)
  * @s: the text
