@@ -11,6 +11,7 @@
  * (The forced-switching stress with exact accounting is in stress.c.)
  */
 #include "testutil.h"
+#include "checkutil.h"
 
 #include <check.h>
 #include <errno.h>
@@ -34,22 +35,14 @@ static struct readyq *mk(uint32_t hint, uint32_t window, uint32_t flags)
 	return q;
 }
 
-static struct readyq_stats st_of(struct readyq *q)
-{
-	struct readyq_stats st;
-
-	ck_assert_int_eq(readyq_stats(q, &st), 0);
-	return st;
-}
-
 START_TEST(first_pick_follows_hint)
 {
 	struct readyq *q = mk(1, 0, 0);
 
-	ck_assert_int_eq(st_of(q).active, READYQ_BACKEND_LOCKED);
+	ck_assert_int_eq(rq_stats_of(q).active, READYQ_BACKEND_LOCKED);
 	readyq_destroy(q);
 	q = mk(64, 0, 0);
-	ck_assert_int_eq(st_of(q).active, READYQ_BACKEND_LOCKFREE);
+	ck_assert_int_eq(rq_stats_of(q).active, READYQ_BACKEND_LOCKFREE);
 	readyq_destroy(q);
 }
 END_TEST
@@ -96,9 +89,9 @@ START_TEST(migration_keeps_every_state)
 	ck_assert_int_eq(readyq_register(q, ix(20, 7)), 1);
 	ck_assert_int_eq(readyq_unregister(q, ix(20, 7)), 1);
 
-	sw = st_of(q).switches;
+	sw = rq_stats_of(q).switches;
 	pump(q, 64 * 4);
-	st = st_of(q);
+	st = rq_stats_of(q);
 	ck_assert_uint_gt(st.switches, sw);
 	ck_assert_uint_eq(st.queued, 5);
 	ck_assert_uint_eq(st.running, 1);
@@ -127,7 +120,7 @@ START_TEST(migration_keeps_every_state)
 	ck_assert_uint_eq(out[6].slot, 2);
 	ck_assert_uint_eq(out[7].slot, 3);
 	ck_assert_uint_eq(out[8].slot, 5);
-	ck_assert_uint_gt(st_of(q).switches, sw + 1);
+	ck_assert_uint_gt(rq_stats_of(q).switches, sw + 1);
 	readyq_destroy(q);
 }
 END_TEST
@@ -143,7 +136,7 @@ START_TEST(migration_keeps_deadlines)
 	ck_assert_int_eq(readyq_drain(q, out, 4), 1);
 	ck_assert_int_eq(readyq_complete(q, ix(1, 0), &r), 0);
 	pump(q, 64 * 3);
-	ck_assert_uint_ge(st_of(q).switches, 1);
+	ck_assert_uint_ge(rq_stats_of(q).switches, 1);
 	ck_assert_int_eq(readyq_wait(q, 5000 * MS), 0);
 	ck_assert_uint_ge(test_now_ns() - t0, 40 * MS);
 	ck_assert_int_eq(readyq_drain(q, out, 4), 1);
@@ -190,7 +183,7 @@ START_TEST(switches_with_contention)
 	cfg.adaptive_down_permille = 5;
 	cfg.adaptive_hold = 2;
 	ck_assert_int_eq(readyq_create(&cfg, &q), 0);
-	ck_assert_int_eq(st_of(q).active, READYQ_BACKEND_LOCKED);
+	ck_assert_int_eq(rq_stats_of(q).active, READYQ_BACKEND_LOCKED);
 
 	/* Four threads on one lock: contention, so up. */
 	for (k = 0; k < 4; k++) {
@@ -200,20 +193,20 @@ START_TEST(switches_with_contention)
 		pthread_create(&h[k].t, NULL, hammer_main, &h[k]);
 	}
 	t0 = test_now_ns();
-	while (st_of(q).active != READYQ_BACKEND_LOCKFREE &&
+	while (rq_stats_of(q).active != READYQ_BACKEND_LOCKFREE &&
 	       test_now_ns() - t0 < 20000 * MS)
 		test_sleep_ns(MS);
 	for (k = 0; k < 4; k++)
 		atomic_store(&h[k].stop, true);
 	for (k = 0; k < 4; k++)
 		pthread_join(h[k].t, NULL);
-	ck_assert_int_eq(st_of(q).active, READYQ_BACKEND_LOCKFREE);
-	ck_assert_uint_ge(st_of(q).switches, 1);
+	ck_assert_int_eq(rq_stats_of(q).active, READYQ_BACKEND_LOCKFREE);
+	ck_assert_uint_ge(rq_stats_of(q).switches, 1);
 
 	/* One thread alone: no contention, so back down. */
 	h[0].stop = false;
 	t0 = test_now_ns();
-	while (st_of(q).active != READYQ_BACKEND_LOCKED &&
+	while (rq_stats_of(q).active != READYQ_BACKEND_LOCKED &&
 	       test_now_ns() - t0 < 20000 * MS) {
 		struct readyq_index out[8];
 		struct readyq_result r = readyq_result_completed(false);
@@ -227,8 +220,8 @@ START_TEST(switches_with_contention)
 				readyq_complete(q, out[i], &r);
 		}
 	}
-	ck_assert_int_eq(st_of(q).active, READYQ_BACKEND_LOCKED);
-	ck_assert_uint_ge(st_of(q).switches, 2);
+	ck_assert_int_eq(rq_stats_of(q).active, READYQ_BACKEND_LOCKED);
+	ck_assert_uint_ge(rq_stats_of(q).switches, 2);
 	readyq_destroy(q);
 }
 END_TEST
@@ -237,8 +230,6 @@ int main(void)
 {
 	Suite *s = suite_create("adaptive");
 	TCase *tc = tcase_create("adaptive");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, first_pick_follows_hint);
@@ -246,9 +237,5 @@ int main(void)
 	tcase_add_test(tc, migration_keeps_deadlines);
 	tcase_add_test(tc, switches_with_contention);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rq_check_main(s);
 }

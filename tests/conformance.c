@@ -9,6 +9,7 @@
  * lib/internal.h to know that its threads are asleep.
  */
 #include "testutil.h"
+#include "checkutil.h"
 #include "internal.h"
 
 #include <check.h>
@@ -90,10 +91,7 @@ static void make_running(uint32_t slot, uint32_t gen)
 
 static struct readyq_stats stats(void)
 {
-	struct readyq_stats st;
-
-	ck_assert_int_eq(readyq_stats(q, &st), 0);
-	return st;
+	return rq_stats_of(q);
 }
 
 /* ---- register ---- */
@@ -1137,11 +1135,5 @@ static Suite *conformance_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(conformance_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rq_check_main(conformance_suite());
 }

@@ -31,6 +31,7 @@
  * tests/README.md.
  */
 #include "testutil.h"
+#include "checkutil.h"
 #include "internal.h"
 #include "model.h"
 
@@ -365,15 +366,9 @@ int main(void)
 {
 	Suite *s = suite_create("faults");
 	TCase *tc = tcase_create("sweep");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, fault_sweep, 0, RQ_NR_TEST_BACKENDS);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rq_check_main(s);
 }

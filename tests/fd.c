@@ -8,6 +8,7 @@
  * poll(2), read(2) and epoll(7), as a daemon would.
  */
 #include "testutil.h"
+#include "checkutil.h"
 
 #include <check.h>
 #include <errno.h>
@@ -247,11 +248,5 @@ static Suite *fd_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(fd_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rq_check_main(fd_suite());
 }

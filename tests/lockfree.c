@@ -12,6 +12,7 @@
  * across queues that reuse addresses.
  */
 #include "testutil.h"
+#include "checkutil.h"
 #include "internal.h"
 
 #include <check.h>
@@ -30,14 +31,6 @@ static struct readyq *mk(void)
 	cfg.backend = READYQ_BACKEND_LOCKFREE;
 	ck_assert_int_eq(readyq_create(&cfg, &q), 0);
 	return q;
-}
-
-static struct readyq_stats stats(struct readyq *q)
-{
-	struct readyq_stats st;
-
-	ck_assert_int_eq(readyq_stats(q, &st), 0);
-	return st;
 }
 
 /* ---- many threads, one new slot ---- */
@@ -89,8 +82,8 @@ START_TEST(same_slot_many_threads)
 	ck_assert_int_eq(r.bad, 0);
 	ck_assert_int_eq(r.ones, ROUNDS);
 	ck_assert_int_eq(r.zeros, ROUNDS * (RACERS - 1));
-	ck_assert_uint_eq(stats(r.q).queued, ROUNDS);
-	ck_assert_uint_eq(stats(r.q).duplicates, ROUNDS * (RACERS - 1));
+	ck_assert_uint_eq(rq_stats_of(r.q).queued, ROUNDS);
+	ck_assert_uint_eq(rq_stats_of(r.q).duplicates, ROUNDS * (RACERS - 1));
 	/* Each drained exactly once, in round order. */
 	ck_assert_int_eq(readyq_drain(r.q, out, ROUNDS + 1), ROUNDS);
 	for (k = 0; k < ROUNDS; k++) {
@@ -203,7 +196,7 @@ START_TEST(churn_register_unregister_drain)
 		for (i = 0; i < n; i++)
 			ck_assert_int_eq(readyq_complete(c->q, out[i], &idle),
 					 0);
-	st = stats(c->q);
+	st = rq_stats_of(c->q);
 	ck_assert_uint_eq(st.queued, 0);
 	ck_assert_uint_eq(st.running, 0);
 	ck_assert_uint_eq(st.suspended, 0);
@@ -232,7 +225,7 @@ START_TEST(requeue_after_cancel_goes_to_tail)
 	ck_assert_int_eq(readyq_register(q, ix(2, 0)), 1);
 	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
 	ck_assert_int_eq(readyq_register(q, ix(3, 0)), 1);
-	ck_assert_uint_eq(stats(q).queued, 3);
+	ck_assert_uint_eq(rq_stats_of(q).queued, 3);
 	ck_assert_int_eq(readyq_drain(q, out, 8), 3);
 	ck_assert_uint_eq(out[0].slot, 2);
 	ck_assert_uint_eq(out[1].slot, 1);
@@ -262,7 +255,7 @@ START_TEST(requeue_enomem_changes_nothing)
 	rq_alloc_fail_nth(1);
 	ck_assert_int_eq(readyq_register(q, ix(1, 0)), -ENOMEM);
 	rq_alloc_fail_nth(0);
-	ck_assert_uint_eq(stats(q).queued, 0);
+	ck_assert_uint_eq(rq_stats_of(q).queued, 0);
 	ck_assert_int_eq(readyq_poll_signal(q), 0);
 	ck_assert_int_eq(readyq_unregister(q, ix(1, 0)), 0);
 	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
@@ -271,7 +264,7 @@ START_TEST(requeue_enomem_changes_nothing)
 	rq_alloc_fail_nth(1);
 	ck_assert_int_eq(readyq_register(q, ix(100000, 0)), -ENOMEM);
 	rq_alloc_fail_nth(0);
-	ck_assert_uint_eq(stats(q).queued, 0);
+	ck_assert_uint_eq(rq_stats_of(q).queued, 0);
 	ck_assert_int_eq(readyq_register(q, ix(100000, 0)), 1);
 	readyq_destroy(q);
 }
@@ -322,7 +315,7 @@ START_TEST(page_cache_is_per_queue)
 		a = mk();
 		ck_assert_int_eq(readyq_unregister(a, ix(5, 0)), 0);
 		ck_assert_int_eq(readyq_register(a, ix(5, 0)), 1);
-		ck_assert_uint_eq(stats(a).queued, 1);
+		ck_assert_uint_eq(rq_stats_of(a).queued, 1);
 	}
 	readyq_destroy(a);
 	readyq_destroy(b);
@@ -347,11 +340,5 @@ static Suite *lockfree_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(lockfree_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rq_check_main(lockfree_suite());
 }
