@@ -85,11 +85,10 @@ void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits);
 /*
  * The futex-based three-state lock (Drepper, "Futexes are tricky"):
  * 0 free, 1 held, 2 held and contended.  Unlock wakes only from state 2.
- * Lock is an acquire barrier, unlock a release barrier.  rq_lock() tells
- * how it went (the adaptive backend's meter): RQ_LOCK_FREE, RQ_LOCK_SPUN
- * (contended, got it spinning) or RQ_LOCK_SLEPT (waited on the futex).
+ * Lock is an acquire barrier; unlock is a seq_cst exchange (see
+ * rq_smp_mb__after_unlock()).  rq_lock() tells
+ * whether it found the lock held (the adaptive backend's meter).
  */
-enum { RQ_LOCK_FREE, RQ_LOCK_SPUN, RQ_LOCK_SLEPT };
 
 static inline void rq_cpu_relax(void)
 {
@@ -106,16 +105,16 @@ struct rq_lock {
 	_Atomic uint32_t word;
 };
 
-int rq_lock_slow(struct rq_lock *l);
+bool rq_lock_slow(struct rq_lock *l);
 
-static inline int rq_lock(struct rq_lock *l)
+static inline bool rq_lock(struct rq_lock *l)
 {
 	uint32_t zero = 0;
 
 	if (rq_likely(atomic_compare_exchange_strong_explicit(
 		    &l->word, &zero, 1, memory_order_acquire,
 		    memory_order_relaxed)))
-		return RQ_LOCK_FREE;
+		return false;
 	return rq_lock_slow(l);
 }
 

@@ -400,7 +400,7 @@ static size_t lk_move_due(struct locked *b)
 
 static inline void lk_lock(struct locked *b)
 {
-	if (rq_unlikely(rq_lock(&b->lock) != RQ_LOCK_FREE))
+	if (rq_unlikely(rq_lock(&b->lock)))
 		b->contended++;
 	b->ops++;
 }

@@ -66,7 +66,7 @@ void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits)
 
 #define RQ_LOCK_SPIN 100
 
-int rq_lock_slow(struct rq_lock *l)
+bool rq_lock_slow(struct rq_lock *l)
 {
 	uint32_t c;
 	int spin;
@@ -85,18 +85,16 @@ int rq_lock_slow(struct rq_lock *l)
 			if (atomic_compare_exchange_weak_explicit(
 				    &l->word, &c, 1, memory_order_acquire,
 				    memory_order_relaxed))
-				return RQ_LOCK_SPUN;
+				return true;
 		}
 	}
 	c = atomic_exchange_explicit(&l->word, 2, memory_order_acquire);
-	if (c == 0)
-		return RQ_LOCK_SPUN;
-	do {
+	while (c != 0) {
 		rq_futex_wait(&l->word, 2, RQ_NO_DEADLINE, RQ_WAKE_ALL);
 		c = atomic_exchange_explicit(&l->word, 2,
 					     memory_order_acquire);
-	} while (c != 0);
-	return RQ_LOCK_SLEPT;
+	}
+	return true;
 }
 
 void rq_waitq_init(struct rq_waitq *wq)
