@@ -227,6 +227,20 @@ static inline uint32_t rq_susp_next_free(const struct rq_susp_set *ss)
 	return ss->free;
 }
 
+/* The earliest deadline, read without the owner's lock. */
+static inline uint64_t rq_susp_next_deadline(struct rq_susp_set *ss)
+{
+	return atomic_load_explicit(&ss->next_deadline, memory_order_seq_cst);
+}
+
+/* Is a deadline due now?  Lock-free, for the backends' poll. */
+static inline bool rq_susp_any_due(struct rq_susp_set *ss)
+{
+	uint64_t next = rq_susp_next_deadline(ss);
+
+	return next != RQ_NO_DEADLINE && next <= rq_now_ns();
+}
+
 /* The entry with the earliest deadline if it is due at @now, else NIL. */
 static inline uint32_t rq_susp_due(const struct rq_susp_set *ss, uint64_t now)
 {

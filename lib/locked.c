@@ -758,19 +758,17 @@ static int lk_resume_signal(void *be, uint64_t key)
 static int lk_poll(void *be)
 {
 	struct locked *b = be;
-	uint64_t next;
 
 	if (atomic_load_explicit(&b->nr_queued, memory_order_seq_cst))
 		return 1;
-	next = atomic_load_explicit(&b->ss.next_deadline, memory_order_seq_cst);
-	return next != RQ_NO_DEADLINE && next <= rq_now_ns();
+	return rq_susp_any_due(&b->ss);
 }
 
 static uint64_t lk_next_deadline(void *be)
 {
 	struct locked *b = be;
 
-	return atomic_load_explicit(&b->ss.next_deadline, memory_order_seq_cst);
+	return rq_susp_next_deadline(&b->ss);
 }
 
 static void lk_stats(void *be, struct readyq_stats *st)

@@ -1129,7 +1129,7 @@ static int lf_resume_signal(void *be, uint64_t key)
 static int lf_poll(void *be)
 {
 	struct lockfree *b = be;
-	uint64_t in = 0, out = 0, next;
+	uint64_t in = 0, out = 0;
 	int i;
 
 	/* Every q_out first, then every q_in: never an undercount. */
@@ -1141,15 +1141,14 @@ static int lf_poll(void *be)
 					   memory_order_seq_cst);
 	if (in > out)
 		return 1;
-	next = atomic_load_explicit(&b->ss.next_deadline, memory_order_seq_cst);
-	return next != RQ_NO_DEADLINE && next <= rq_now_ns();
+	return rq_susp_any_due(&b->ss);
 }
 
 static uint64_t lf_next_deadline(void *be)
 {
 	struct lockfree *b = be;
 
-	return atomic_load_explicit(&b->ss.next_deadline, memory_order_seq_cst);
+	return rq_susp_next_deadline(&b->ss);
 }
 
 #define lf_sum(b, field)                                                       \
