@@ -11,75 +11,120 @@
  * contention over windows of operations and switches:
  *
  *  - up (locked -> lock-free) when more than adaptive_up_permille of the
- *    lock acquisitions in a window found the lock held (the locked
- *    backend's own meter, struct readyq_ops.contention);
+ *    lock acquisitions in one window found the lock held (the locked
+ *    backend's own meter, struct readyq_ops.contention).  Locked windows
+ *    stay at AD_FIRST_WINDOW operations: running contended on a lock
+ *    costs two to three times an op, so it must be seen soon.
  *  - down (lock-free -> locked) when fewer than adaptive_down_permille of
- *    the operations in a *probe window* would have been contended.  The
- *    lock-free backend has no lock to measure, so one window in
- *    AD_PROBE_EVERY runs every operation under a try-lock of a ghost lock
- *    (taken and released around the op, as the locked backend would): its
- *    failure rate is the contention the locked backend would see.
+ *    the operations in adaptive_hold consecutive *probe windows* would
+ *    have been contended, and the quiet spell covers 1/AD_PAYBACK of all
+ *    operations so far (a down switch migrates every known slot, so it
+ *    must have time to pay back).  The lock-free backend has no lock to
+ *    measure: in a probe window (AD_PROBE_WINDOW operations, after every
+ *    AD_PROBE_EVERY lock-free windows, which double up to
+ *    adaptive_window) operations look at a ghost lock that sampled
+ *    operations hold around the op, as the locked backend would (see
+ *    ad_probe_begin()).
  *
- * Hysteresis: a condition must hold for adaptive_hold consecutive
- * evaluations, and no switch happens within adaptive_hold windows of the
- * previous one.  A probe that finds the lock-free backend uncontended is
- * followed by another until that holds, and a queue that starts on the
- * lock-free backend (on the hint's guess) probes from its first window,
- * so a lone caller is moved to the locked backend after about 3,000
- * operations.
+ * Hysteresis: the two thresholds are far apart, no switch happens within
+ * adaptive_hold windows of the previous one, and down needs adaptive_hold
+ * quiet probes in a row.  A queue that starts on the lock-free backend
+ * (on the hint's guess) probes at once, so a lone caller moves to the
+ * locked backend after about 500 operations, while few slots are known
+ * and a migration is cheap (measured: about 45 us).
  *
- * Publication and migration (RCU, urcu-bp flavour: callers never register
- * threads).  Every op runs inside an RCU read-side critical section and
- * reads the current instance with an acquire load (rcu_dereference()).  A switch, made by one
- * thread (ad->switch_lock) outside any read-side section:
+ * Publication: readers and a grace period of our own
+ * --------------------------------------------------
+ * Every op reads the current instance (a->cur) and must not be inside it
+ * when a switch frees it.  Each thread owns a reader record (struct
+ * ad_reader, one cache line, found through initial-exec TLS and kept in a
+ * process-wide push-only list) whose @inside names the queue whose op it
+ * is running, NULL between ops.  An op (ad_enter()):
+ *
+ *	r->inside = a;  full barrier (*);  in = a->cur;
+ *	if in is NULL: r->inside = NULL (release), wait at a->gate, retry
+ *	... the op on in ...
+ *	r->inside = NULL (release)
+ *
+ * and a switch, by one thread outside any op (ad_wait_readers()):
+ *
+ *	a->cur = NULL (seq_cst);  full barrier (*);
+ *	wait until no record has inside == a (acquire loads)
+ *
+ * (*) Dekker: either the reader sees NULL or the switcher sees the
+ * reader's record, so after the wait no thread is inside the old instance
+ * and none can enter it; the release/acquire pair on @inside orders what
+ * readers did in it before the migration.  Where the kernel offers
+ * membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) (registered once per
+ * process; never under ThreadSanitizer, which cannot see it) the reader's
+ * barrier is a compiler barrier and the switcher's a membarrier() call,
+ * which makes every running thread of the process execute a full
+ * barrier (liburcu's scheme); otherwise the reader stores with a seq_cst
+ * exchange.  A thread that cannot get a record (-ENOMEM) counts itself
+ * in a->stragglers with seq_cst read-modify-writes instead.  The wait
+ * spins, then yields the CPU (a preempted reader needs it); it never
+ * sleeps for a fixed time, unlike urcu-bp's synchronize_rcu(), which
+ * falls back to 10 ms sleeps when a reader is slow to leave (a preempted
+ * thread, common with more threads than CPUs): as long as a whole seed
+ * benchmark run at 8 threads.
+ * This costs an op one plain store, one load and one release store on
+ * lines the thread owns or that are read-mostly.
+ *
+ * Migration: a switch, made by one thread (a->switch_lock) outside any
+ * op:
  *
  *   1. creates the new instance;
- *   2. publishes NULL and waits for a grace period: afterwards no thread
- *      is inside the old instance, and new ops wait on the ad->gate futex;
+ *   2. publishes NULL and waits for the readers as above; new ops wait on
+ *      the a->gate futex (after a short spin);
  *   3. exports every slot of the old instance (QUEUED ones in FIFO order)
  *      and imports them into the new one: QUEUED, RUNNING (with NOTIFIED),
  *      SUSPENDED (key, deadline), DELAYED, RETIRED and IDLE generations
  *      all carry over, so SPEC §2 holds across the switch;
  *   4. publishes the new instance, opens the gate, wakes every waiter of
- *      the queue (what they polled may have moved) and frees the old one.
+ *      the queue (what they polled may have moved) and frees the old one
+ *      (a lock-free one at the next switch or destroy: ad_retire()).
  *
  * If anything fails (memory), the old instance is published again,
  * unchanged.  FIFO order is kept exactly: no op runs during a migration,
  * so no index is queued "during" one; ops that arrive wait at the gate
  * (register on this backend can therefore block for the length of a
- * migration, typically well under a millisecond per 10,000 known slots).
+ * migration: measured 70-80 ns per known slot, 0.8 ms per 10,000).
+ *
+ * Counting: each thread counts its ops (and, in probe windows, its probes)
+ * in TLS and adds them to the queue's counters every AD_BATCH ops, so the
+ * hot path touches no shared written line outside probe windows.  Fields
+ * that every op reads (cur, probing) share a line that only switches and
+ * window ends write; counters and the ghost lock have lines of their own.
  */
 #include <config.h>
-#ifndef RQ_URCU_NO_INLINE /* see configure.ac */
-#define _LGPL_SOURCE
-#endif
 #include "internal.h"
 #include "tsan.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
-#include <urcu-bp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define AD_DEFAULT_WINDOW 16384
 #define AD_DEFAULT_UP 150 /* permille of contended lock acquisitions */
-#define AD_FIRST_WINDOW 1024 /* windows start small and double */
+#define AD_FIRST_WINDOW 256 /* windows start small and double */
 #define AD_DEFAULT_DOWN 30
 #define AD_DEFAULT_HOLD 2
-#define AD_PROBE_EVERY 4
+#define AD_PROBE_EVERY 4 /* lock-free windows between two probes */
+#define AD_PROBE_WINDOW 256 /* ops in a probe window */
+#define AD_PROBE_SAMPLE 8 /* one probed op in this many takes the ghost */
+#define AD_PAYBACK 4 /* see ad_maybe_switch() */
 #define AD_BATCH 64 /* ops a thread counts before adding to the window */
+#define AD_GATE_SPIN 200 /* pauses at the gate before sleeping */
+#define AD_WAIT_SPIN 128 /* pauses per reader before yielding the CPU */
 
 /*
  * Break-even concurrency hint: above it the lock-free backend starts.
- * Measured with perf/readyq-bench seed on the 2-vCPU development machine
- * (2026-11-26 20:05 UTC, medians of 15): locked 560 / 5800 / 15200 /
- * 31000 us, lock-free 830 / 2500 / 4300 / 9000 us at 1 / 2 / 4 / 8
- * threads: the lock-free backend wins from two busy threads on (the
- * seed's prototype measured its break-even at 4).  A hint is only a
- * guess, so the run-time switch corrects a wrong start; windows start at
- * AD_FIRST_WINDOW operations so that happens while few slots are known
- * and a migration is cheap.  See perf/README.md, "Adaptive threshold".
+ * See perf/README.md, "Adaptive threshold", for the measurements.
  */
 #define AD_DEFAULT_HINT_THRESHOLD 1
 
@@ -90,26 +135,31 @@ struct ad_inst {
 };
 
 struct adaptive {
-	/*
-	 * RCU-protected, NULL while migrating.  A C11 atomic (release store,
-	 * acquire load) rather than rcu_assign_pointer()/rcu_dereference(),
-	 * whose inline assembly ThreadSanitizer cannot see.
-	 */
-	_Atomic(struct ad_inst *) cur;
-	char rcu_marker; /* lib/tsan.h: read sections happen before a GP */
+	/* Read by every op, written by switches and window ends only. */
+	_Atomic(struct ad_inst *) cur; /* NULL while migrating */
+	_Atomic bool probing; /* lock-free: this window is a probe window */
 	_Atomic uint32_t gate; /* futex: bumped when a migration ends */
+	_Atomic uint64_t window; /* its length: doubles up to adaptive_window */
 	struct rq_waitq *wq;
 	struct readyq_config cfg;
 
-	_Atomic uint64_t win_ops; /* ops in the current window */
-	_Atomic uint64_t window; /* its length: doubles up to adaptive_window */
-	_Atomic bool probing; /* lock-free: this window is a probe window */
-	struct rq_lock ghost; /* the probe's stand-in for the locked lock */
+	/* Written every AD_BATCH ops of any thread. */
+	_Atomic uint64_t win_ops __attribute__((aligned(RQ_CACHELINE)));
 	_Atomic uint64_t probe_ops, probe_contended;
+	_Atomic uint64_t stragglers; /* ops in flight without a record */
 
-	pthread_mutex_t switch_lock; /* one evaluation / switch at a time */
+	/* Probe windows: the stand-in for the locked backend's lock. */
+	struct rq_lock ghost __attribute__((aligned(RQ_CACHELINE)));
+
+	pthread_mutex_t switch_lock /* one evaluation / switch at a time */
+		__attribute__((aligned(RQ_CACHELINE)));
 	uint32_t windows, streak, since_switch;
+	uint32_t normal; /* lock-free windows since the last probe */
+	uint64_t grow; /* the next lock-free window's length */
+	uint64_t ops; /* in every window so far */
+	uint64_t quiet_ops; /* in the current streak of quiet probes */
 	uint64_t switches;
+	struct ad_inst *retired; /* a lock-free instance to free later */
 	struct readyq_stats base; /* counters of replaced instances */
 };
 
@@ -142,52 +192,228 @@ static void ad_inst_free(struct ad_inst *in)
 	rq_free(in);
 }
 
-/* ---- entering and leaving an op ---- */
+/* ---- reader records ---- */
 
-/*
- * ad_enter() - the current instance, inside an RCU read-side section
- *
- * Waits at the gate while a migration runs.  The caller must call
- * ad_leave() when done with the instance.
- */
-static struct ad_inst *ad_enter(struct adaptive *a)
+struct ad_reader {
+	_Atomic(const struct adaptive *) inside; /* NULL between ops */
+	_Atomic bool used; /* owned by a live thread */
+	struct ad_reader *next; /* registry order; never unlinked */
+} __attribute__((aligned(RQ_CACHELINE)));
+
+static _Atomic(struct ad_reader *) ad_readers; /* push-only list */
+static pthread_once_t ad_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ad_key; /* its destructor frees a thread's record */
+static bool ad_key_ok;
+static _Atomic bool ad_membarrier; /* readers: compiler barrier only */
+
+/* Per thread: its record, and its counts for the queue it used last. */
+static __thread __attribute__((tls_model("initial-exec"))) struct {
+	struct ad_reader *r;
+	const struct adaptive *a;
+	uint32_t n, probes, contended;
+} ad_tl;
+
+static void ad_reader_exit(void *p)
 {
-	struct ad_inst *in;
-	uint32_t gate;
+	struct ad_reader *r = p;
 
+	ad_tl.r = NULL;
+	atomic_store_explicit(&r->inside, NULL, memory_order_release);
+	atomic_store_explicit(&r->used, false, memory_order_release);
+}
+
+static void ad_global_init(void)
+{
+	ad_key_ok = pthread_key_create(&ad_key, ad_reader_exit) == 0;
+#ifndef RQ_TSAN
+	{
+		long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0);
+
+		if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+		    syscall(__NR_membarrier,
+			    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0)
+			atomic_store(&ad_membarrier, true);
+	}
+#endif
+}
+
+/* At unload: no destructor may point into unmapped code. */
+__attribute__((destructor)) static void ad_global_fini(void)
+{
+	if (ad_key_ok)
+		pthread_key_delete(ad_key);
+}
+
+/* This thread's record: a free one reused, or a new one; NULL on -ENOMEM. */
+static struct ad_reader *ad_reader_get(void)
+{
+	struct ad_reader *r, *head;
+	bool no;
+
+	for (r = atomic_load_explicit(&ad_readers, memory_order_acquire); r;
+	     r = r->next) {
+		no = false;
+		if (!atomic_load_explicit(&r->used, memory_order_relaxed) &&
+		    atomic_compare_exchange_strong(&r->used, &no, true))
+			goto found;
+	}
+	r = rq_zalloc_aligned(sizeof(*r));
+	if (!r)
+		return NULL;
+	atomic_init(&r->used, true);
+	head = atomic_load(&ad_readers);
+	do
+		r->next = head;
+	while (!atomic_compare_exchange_weak(&ad_readers, &head, r));
+found:
+	/* Without the key the record stays this thread's for good. */
+	if (ad_key_ok)
+		(void)pthread_setspecific(ad_key, r);
+	ad_tl.r = r;
+	return r;
+}
+
+static inline void ad_exit(struct adaptive *a, struct ad_reader *r)
+{
+	if (rq_likely(r != NULL))
+		atomic_store_explicit(&r->inside, NULL, memory_order_release);
+	else
+		atomic_fetch_sub_explicit(&a->stragglers, 1,
+					  memory_order_release);
+}
+
+/* Until a migration is over: spin briefly, then sleep on the gate. */
+static void ad_gate_wait(struct adaptive *a)
+{
+	uint32_t gate;
+	int i;
+
+	for (i = 0; i < AD_GATE_SPIN; i++) {
+		if (atomic_load_explicit(&a->cur, memory_order_relaxed))
+			return;
+		rq_cpu_relax();
+	}
 	for (;;) {
 		gate = atomic_load_explicit(&a->gate, memory_order_acquire);
-		urcu_bp_read_lock();
-		in = atomic_load_explicit(&a->cur, memory_order_acquire);
-		if (rq_likely(in != NULL))
-			return in;
-		urcu_bp_read_unlock();
+		if (atomic_load_explicit(&a->cur, memory_order_acquire))
+			return;
 		rq_futex_wait(&a->gate, gate, RQ_NO_DEADLINE, RQ_WAKE_ALL);
 	}
 }
 
-static void ad_maybe_switch(struct adaptive *a);
-
-static __thread __attribute__((tls_model("initial-exec"))) struct {
-	const struct adaptive *a;
-	uint32_t n;
-} ad_tl;
-
-static inline void ad_read_unlock(struct adaptive *a)
+/*
+ * ad_enter() - the current instance, with this thread marked inside @a
+ *
+ * Waits at the gate while a migration runs.  The caller must call
+ * ad_leave() (or ad_exit()) when done with the instance.
+ */
+static inline struct ad_inst *ad_enter(struct adaptive *a,
+				       struct ad_reader **rp)
 {
-	rq_tsan_release(&a->rcu_marker);
-	urcu_bp_read_unlock();
+	struct ad_reader *r = ad_tl.r;
+	struct ad_inst *in;
+
+	if (rq_unlikely(!r))
+		r = ad_reader_get();
+	*rp = r;
+	for (;;) {
+		if (rq_unlikely(!r)) {
+			atomic_fetch_add_explicit(&a->stragglers, 1,
+						  memory_order_seq_cst);
+		} else if (rq_likely(atomic_load_explicit(
+				   &ad_membarrier, memory_order_relaxed))) {
+			atomic_store_explicit(&r->inside, a,
+					      memory_order_relaxed);
+			atomic_signal_fence(memory_order_seq_cst);
+		} else {
+			atomic_exchange_explicit(&r->inside, a,
+						 memory_order_seq_cst);
+		}
+		in = atomic_load_explicit(&a->cur, memory_order_seq_cst);
+		if (rq_likely(in != NULL))
+			return in;
+		ad_exit(a, r);
+		ad_gate_wait(a);
+	}
 }
 
-static inline void ad_leave(struct adaptive *a)
+/*
+ * ad_wait_readers() - wait until no thread is inside an op of @a
+ *
+ * Context: a->cur was just set to NULL; a->switch_lock held; the caller
+ * is not inside an op of @a.
+ */
+static void ad_wait_readers(struct adaptive *a)
 {
-	ad_read_unlock(a);
+	struct ad_reader *r;
+	unsigned int spins;
+
+	if (atomic_load_explicit(&ad_membarrier, memory_order_relaxed))
+		syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
+	else
+		atomic_thread_fence(memory_order_seq_cst);
+	for (r = atomic_load_explicit(&ad_readers, memory_order_acquire); r;
+	     r = r->next)
+		for (spins = 0; atomic_load_explicit(&r->inside,
+						     memory_order_acquire) == a;
+		     spins++)
+			if (spins < AD_WAIT_SPIN)
+				rq_cpu_relax();
+			else
+				sched_yield();
+	for (spins = 0;
+	     atomic_load_explicit(&a->stragglers, memory_order_acquire);
+	     spins++)
+		if (spins < AD_WAIT_SPIN)
+			rq_cpu_relax();
+		else
+			sched_yield();
+}
+
+static void ad_maybe_switch(struct adaptive *a);
+
+static uint64_t ad_first_window(const struct adaptive *a)
+{
+	return a->cfg.adaptive_window < AD_FIRST_WINDOW ?
+		       a->cfg.adaptive_window :
+		       AD_FIRST_WINDOW;
+}
+
+/*
+ * The next window's length: probe windows are short, locked ones stay at
+ * the first length (contention must be seen soon), lock-free ones grow.
+ * Context: a->switch_lock held, or creation.
+ */
+static uint64_t ad_next_window(const struct adaptive *a, bool probe)
+{
+	if (probe)
+		return a->cfg.adaptive_window < AD_PROBE_WINDOW ?
+			       a->cfg.adaptive_window :
+			       AD_PROBE_WINDOW;
+	if (atomic_load_explicit(&a->cur, memory_order_relaxed)->kind ==
+	    READYQ_BACKEND_LOCKED)
+		return ad_first_window(a);
+	return a->grow;
+}
+
+/* Leaves the op and counts it; every AD_BATCH ops, adds to the window. */
+static inline void ad_leave(struct adaptive *a, struct ad_reader *r)
+{
+	ad_exit(a, r);
 	if (ad_tl.a != a) {
 		ad_tl.a = a;
-		ad_tl.n = 0;
+		ad_tl.n = ad_tl.probes = ad_tl.contended = 0;
 	}
 	if (rq_unlikely(++ad_tl.n >= AD_BATCH)) {
 		ad_tl.n = 0;
+		if (ad_tl.probes) {
+			atomic_fetch_add_explicit(&a->probe_ops, ad_tl.probes,
+						  memory_order_relaxed);
+			atomic_fetch_add_explicit(&a->probe_contended,
+						  ad_tl.contended,
+						  memory_order_relaxed);
+			ad_tl.probes = ad_tl.contended = 0;
+		}
 		if (atomic_fetch_add_explicit(&a->win_ops, AD_BATCH,
 					      memory_order_relaxed) +
 			    AD_BATCH >=
@@ -196,7 +422,16 @@ static inline void ad_leave(struct adaptive *a)
 	}
 }
 
-/* Probe windows: run the op under a try-lock of the ghost lock. */
+/*
+ * Probe windows: would this op have found the lock held?  One op in
+ * AD_PROBE_SAMPLE of each thread runs under a try-lock of the ghost lock;
+ * the others only look whether it is held.  Either way an op counts as
+ * contended when another thread's sampled op holds the ghost, which
+ * happens 1/AD_PROBE_SAMPLE as often as a real lock would be found held,
+ * so ad_maybe_switch() scales the count back up.  The ghost line is
+ * written AD_PROBE_SAMPLE times less often than by a try-lock per op
+ * (that cost 9% of a 2-thread seed run).
+ */
 static inline bool ad_probe_begin(struct adaptive *a)
 {
 	uint32_t zero = 0;
@@ -204,13 +439,18 @@ static inline bool ad_probe_begin(struct adaptive *a)
 	if (rq_likely(!atomic_load_explicit(&a->probing,
 					    memory_order_relaxed)))
 		return false;
-	atomic_fetch_add_explicit(&a->probe_ops, 1, memory_order_relaxed);
-	if (atomic_compare_exchange_strong_explicit(&a->ghost.word, &zero, 1,
-						    memory_order_acquire,
-						    memory_order_relaxed))
-		return true;
-	atomic_fetch_add_explicit(&a->probe_contended, 1,
-				  memory_order_relaxed);
+	if (ad_tl.a != a)
+		return false; /* counted from this thread's next batch on */
+	if (++ad_tl.probes % AD_PROBE_SAMPLE == 0) {
+		if (atomic_compare_exchange_strong_explicit(
+			    &a->ghost.word, &zero, 1, memory_order_acquire,
+			    memory_order_relaxed))
+			return true;
+	} else if (!atomic_load_explicit(&a->ghost.word,
+					 memory_order_relaxed)) {
+		return false;
+	}
+	ad_tl.contended++;
 	return false;
 }
 
@@ -242,14 +482,37 @@ static void ad_open_gate(struct adaptive *a, struct ad_inst *in)
 }
 
 /*
+ * ad_retire() - free an instance that no thread can be inside any more
+ *
+ * A lock-free instance is kept until the next switch or destroy: its
+ * cds_lfht_destroy() waits for liburcu's resize worker thread, which on a
+ * busy machine waits for a CPU (measured: 1.3 ms at 8 threads on 2
+ * vCPUs, while every other thread had work to do).
+ */
+static void ad_retire(struct adaptive *a, struct ad_inst *old)
+{
+	struct ad_inst *prev = a->retired;
+
+	a->retired = NULL;
+	if (old->kind == READYQ_BACKEND_LOCKFREE)
+		a->retired = old;
+	else
+		ad_inst_free(old);
+	if (prev)
+		ad_inst_free(prev);
+}
+
+/*
  * ad_switch() - migrate everything to a new instance of backend @to
  *
- * Context: a->switch_lock held, outside any RCU read-side section.
+ * Context: a->switch_lock held, not inside an op of @a.
  * Return: 0, or a negative errno with the old instance still current.
  */
 static int ad_switch(struct adaptive *a, enum readyq_backend to)
 {
-	struct ad_inst *old = a->cur, *in;
+	struct ad_inst *old = atomic_load_explicit(&a->cur,
+						   memory_order_relaxed);
+	struct ad_inst *in;
 	struct readyq_stats st;
 	struct rq_export *x = NULL;
 	size_t n = 0, k;
@@ -258,9 +521,8 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	in = ad_inst_new(a, to);
 	if (!in)
 		return -ENOMEM;
-	atomic_store_explicit(&a->cur, NULL, memory_order_release);
-	urcu_bp_synchronize_rcu();
-	rq_tsan_acquire(&a->rcu_marker);
+	atomic_store_explicit(&a->cur, NULL, memory_order_seq_cst);
+	ad_wait_readers(a);
 	/* No thread is inside @old now, and none can enter. */
 	rc = old->ops->export(old->be, &x, &n);
 	for (k = 0; !rc && k < n; k++)
@@ -275,77 +537,90 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	old->ops->stats(old->be, &st);
 	ad_add_counters(&a->base, &st);
 	ad_open_gate(a, in);
-	ad_inst_free(old);
 	a->switches++;
 	/* What sleepers polled may have moved: let them look again. */
 	rq_waitq_wake_all(a->wq);
+	ad_retire(a, old);
 	return 0;
 }
 
 /* Called at the end of a window; decides and maybe switches. */
 static void ad_maybe_switch(struct adaptive *a)
 {
-	enum readyq_backend kind, want;
-	uint64_t ops, cont, permille;
-	bool met;
+	enum readyq_backend kind, want = READYQ_BACKEND_LOCKED;
+	struct ad_inst *cur;
+	uint64_t ops, cont, w;
+	uint32_t hold = a->cfg.adaptive_hold;
+	bool met = false, probe = false;
 
 	if (pthread_mutex_trylock(&a->switch_lock))
 		return;
-	if (atomic_load_explicit(&a->win_ops, memory_order_relaxed) <
-	    atomic_load_explicit(&a->window, memory_order_relaxed))
+	w = atomic_load_explicit(&a->window, memory_order_relaxed);
+	if (atomic_load_explicit(&a->win_ops, memory_order_relaxed) < w)
 		goto out;
 	atomic_store_explicit(&a->win_ops, 0, memory_order_relaxed);
-	if (atomic_load_explicit(&a->window, memory_order_relaxed) <
-	    a->cfg.adaptive_window)
-		atomic_store_explicit(&a->window,
-				      2 * atomic_load_explicit(
-						  &a->window,
-						  memory_order_relaxed),
-				      memory_order_relaxed);
 	a->windows++;
 	a->since_switch++;
-	kind = a->cur->kind;
+	a->ops += w;
+	/* Only switches, under switch_lock, change cur: no NULL here. */
+	cur = atomic_load_explicit(&a->cur, memory_order_relaxed);
+	kind = cur->kind;
 	if (kind == READYQ_BACKEND_LOCKED) {
-		cont = a->cur->ops->contention(a->cur->be, &ops);
-		permille = ops ? cont * 1000 / ops : 0;
-		met = permille > a->cfg.adaptive_up_permille;
+		cont = cur->ops->contention(cur->be, &ops);
+		met = ops && cont * 1000 / ops > a->cfg.adaptive_up_permille;
 		want = READYQ_BACKEND_LOCKFREE;
+		/* Running contended on a lock costs 2-3x: one window does. */
+		hold = 1;
 	} else if (atomic_load_explicit(&a->probing, memory_order_relaxed)) {
-		atomic_store_explicit(&a->probing, false,
-				      memory_order_relaxed);
 		ops = atomic_exchange_explicit(&a->probe_ops, 0,
 					       memory_order_relaxed);
 		cont = atomic_exchange_explicit(&a->probe_contended, 0,
 						memory_order_relaxed);
-		permille = ops ? cont * 1000 / ops : 0;
-		met = ops && permille < a->cfg.adaptive_down_permille;
-		want = READYQ_BACKEND_LOCKED;
+		met = ops && cont * AD_PROBE_SAMPLE * 1000 / ops <
+				     a->cfg.adaptive_down_permille;
+		a->quiet_ops = met ? a->quiet_ops + w : 0;
+		/* A quiet probe is followed by another until it switches. */
+		probe = met;
+		/*
+		 * Payback: a down switch migrates every known slot (about
+		 * 80 ns each) to save about 25 ns an op, so the quiet spell
+		 * must cover 1/AD_PAYBACK of all ops so far.  A lone thread
+		 * at the start switches after two probes; the last thread
+		 * of a busy run, alone for a moment, does not.
+		 */
+		if (met && a->quiet_ops * AD_PAYBACK < a->ops &&
+		    !(a->cfg.flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH))
+			hold = UINT32_MAX;
 	} else if (a->cfg.flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH) {
 		met = true;
-		want = READYQ_BACKEND_LOCKED;
 	} else {
-		if (a->windows % AD_PROBE_EVERY == 0)
-			atomic_store_explicit(&a->probing, true,
-					      memory_order_relaxed);
-		goto out;
+		/* A lock-free window: grow, and probe every few. */
+		if (a->grow < a->cfg.adaptive_window)
+			a->grow = 2 * a->grow < a->cfg.adaptive_window ?
+					  2 * a->grow :
+					  a->cfg.adaptive_window;
+		probe = ++a->normal % AD_PROBE_EVERY == 0;
+		goto next;
 	}
 	a->streak = met ? a->streak + 1 : 0;
-	/* A probe that found it quiet probes again until hold is reached. */
-	if (kind != READYQ_BACKEND_LOCKED && met &&
-	    a->streak < a->cfg.adaptive_hold)
-		atomic_store_explicit(&a->probing, true,
-				      memory_order_relaxed);
-	if (a->cfg.flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH)
-		a->streak = a->since_switch = a->cfg.adaptive_hold;
-	if (a->streak >= a->cfg.adaptive_hold &&
-	    a->since_switch >= a->cfg.adaptive_hold) {
+	if (a->cfg.flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH) {
+		a->streak = hold;
+		a->since_switch = a->cfg.adaptive_hold;
+	}
+	if (a->streak >= hold && a->since_switch >= a->cfg.adaptive_hold) {
+		a->streak = 0;
 		if (ad_switch(a, want) == 0) {
 			a->since_switch = 0;
-			atomic_store_explicit(&a->probing, false,
-					      memory_order_relaxed);
+			a->quiet_ops = 0;
+			a->normal = 0;
+			a->grow = ad_first_window(a);
+			probe = false;
 		}
-		a->streak = 0;
 	}
+next:
+	atomic_store_explicit(&a->probing, probe, memory_order_relaxed);
+	atomic_store_explicit(&a->window, ad_next_window(a, probe),
+			      memory_order_relaxed);
 out:
 	pthread_mutex_unlock(&a->switch_lock);
 }
@@ -355,9 +630,11 @@ out:
 static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		     void **bep)
 {
-	struct adaptive *a = rq_calloc(1, sizeof(*a));
+	struct adaptive *a;
 	enum readyq_backend first;
 
+	pthread_once(&ad_once, ad_global_init);
+	a = rq_zalloc_aligned(sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	a->wq = wq;
@@ -376,24 +653,25 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	pthread_mutex_init(&a->switch_lock, NULL);
 	atomic_init(&a->gate, 0);
 	atomic_init(&a->win_ops, 0);
-	atomic_init(&a->window, a->cfg.adaptive_window < AD_FIRST_WINDOW ?
-					a->cfg.adaptive_window :
-					AD_FIRST_WINDOW);
+	a->grow = ad_first_window(a);
 	atomic_init(&a->probing, false);
 	atomic_init(&a->probe_ops, 0);
 	atomic_init(&a->probe_contended, 0);
+	atomic_init(&a->stragglers, 0);
 	first = cfg->concurrency_hint > AD_DEFAULT_HINT_THRESHOLD ?
 			READYQ_BACKEND_LOCKFREE :
 			READYQ_BACKEND_LOCKED;
 	/* Started lock-free on a guess: probe the first windows at once. */
 	atomic_store_explicit(&a->probing, first == READYQ_BACKEND_LOCKFREE,
 			      memory_order_relaxed);
-	a->cur = ad_inst_new(a, first);
-	if (!a->cur) {
+	atomic_init(&a->cur, ad_inst_new(a, first));
+	if (!atomic_load_explicit(&a->cur, memory_order_relaxed)) {
 		pthread_mutex_destroy(&a->switch_lock);
 		rq_free(a);
 		return -ENOMEM;
 	}
+	atomic_init(&a->window, ad_next_window(a, first ==
+						  READYQ_BACKEND_LOCKFREE));
 	*bep = a;
 	return 0;
 }
@@ -402,7 +680,9 @@ static void ad_destroy(void *be)
 {
 	struct adaptive *a = be;
 
-	ad_inst_free(a->cur);
+	ad_inst_free(atomic_load_explicit(&a->cur, memory_order_relaxed));
+	if (a->retired)
+		ad_inst_free(a->retired);
 	pthread_mutex_destroy(&a->switch_lock);
 	rq_free(a);
 }
@@ -410,36 +690,39 @@ static void ad_destroy(void *be)
 static int ad_reg(void *be, struct readyq_index idx)
 {
 	struct adaptive *a = be;
-	struct ad_inst *in = ad_enter(a);
+	struct ad_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
 	bool held = ad_probe_begin(a);
 	int rc = in->ops->reg(in->be, idx);
 
 	ad_probe_end(a, held);
-	ad_leave(a);
+	ad_leave(a, r);
 	return rc;
 }
 
 static int ad_unreg(void *be, struct readyq_index idx)
 {
 	struct adaptive *a = be;
-	struct ad_inst *in = ad_enter(a);
+	struct ad_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
 	bool held = ad_probe_begin(a);
 	int rc = in->ops->unreg(in->be, idx);
 
 	ad_probe_end(a, held);
-	ad_leave(a);
+	ad_leave(a, r);
 	return rc;
 }
 
 static ssize_t ad_drain(void *be, struct readyq_index *out, size_t max)
 {
 	struct adaptive *a = be;
-	struct ad_inst *in = ad_enter(a);
+	struct ad_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
 	bool held = ad_probe_begin(a);
 	ssize_t rc = in->ops->drain(in->be, out, max);
 
 	ad_probe_end(a, held);
-	ad_leave(a);
+	ad_leave(a, r);
 	return rc;
 }
 
@@ -447,32 +730,35 @@ static int ad_complete(void *be, struct readyq_index idx,
 		       const struct readyq_result *res)
 {
 	struct adaptive *a = be;
-	struct ad_inst *in = ad_enter(a);
+	struct ad_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
 	bool held = ad_probe_begin(a);
 	int rc = in->ops->complete(in->be, idx, res);
 
 	ad_probe_end(a, held);
-	ad_leave(a);
+	ad_leave(a, r);
 	return rc;
 }
 
 static int ad_resume(void *be, struct readyq_index idx)
 {
 	struct adaptive *a = be;
-	struct ad_inst *in = ad_enter(a);
+	struct ad_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
 	int rc = in->ops->resume(in->be, idx);
 
-	ad_leave(a);
+	ad_leave(a, r);
 	return rc;
 }
 
 static int ad_resume_signal(void *be, uint64_t key)
 {
 	struct adaptive *a = be;
-	struct ad_inst *in = ad_enter(a);
+	struct ad_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
 	int rc = in->ops->resume_signal(in->be, key);
 
-	ad_leave(a);
+	ad_leave(a, r);
 	return rc;
 }
 
@@ -480,20 +766,22 @@ static int ad_resume_signal(void *be, uint64_t key)
 static int ad_poll(void *be)
 {
 	struct adaptive *a = be;
-	struct ad_inst *in = ad_enter(a);
+	struct ad_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
 	int rc = in->ops->poll(in->be);
 
-	ad_read_unlock(a);
+	ad_exit(a, r);
 	return rc;
 }
 
 static uint64_t ad_next_deadline(void *be)
 {
 	struct adaptive *a = be;
-	struct ad_inst *in = ad_enter(a);
+	struct ad_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
 	uint64_t d = in->ops->next_deadline(in->be);
 
-	ad_read_unlock(a);
+	ad_exit(a, r);
 	return d;
 }
 
@@ -504,7 +792,7 @@ static void ad_stats(void *be, struct readyq_stats *st)
 
 	/* The switch lock keeps a->base and the instance consistent. */
 	pthread_mutex_lock(&a->switch_lock);
-	in = a->cur;
+	in = atomic_load_explicit(&a->cur, memory_order_relaxed);
 	in->ops->stats(in->be, st);
 	ad_add_counters(st, &a->base);
 	st->switches = a->switches;

@@ -43,6 +43,8 @@
 struct bq_variant {
 	const char *name;
 	int backend;
+	uint32_t hint;
+	bool extra;
 	int (*create)(const struct bq_variant *v, size_t capacity_hint,
 		      void **hp);
 	void (*destroy)(void *h);

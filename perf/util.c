@@ -47,6 +47,7 @@ size_t bq_pick_variants(const struct bq_opts *o, const char *unless_asked,
 
 	for (i = 0; i < bq_nr_variants && nv < max; i++) {
 		if (!bq_selected(o, bq_variants[i].name) ||
+		    (bq_variants[i].extra && !o->only) ||
 		    (unless_asked && !o->only &&
 		     !strcmp(bq_variants[i].name, unless_asked)))
 			continue;

@@ -8,6 +8,10 @@
  *    default configuration (capacity_hint as the subcommand asks, 0 for
  *    the seed workload).  readyq_create() answering -ENOTSUP means "not
  *    built" and the subcommands print "n/a (not built)".
+ *  - adaptive_h1, adaptive_h64 (only when --only names them): the adaptive
+ *    backend with concurrency_hint 1 or 64, so that one run measures the
+ *    start on the locked and on the lock-free backend side by side (the
+ *    data behind AD_DEFAULT_HINT_THRESHOLD).
  *  - lockfree_mutex: the lock-free backend with every call but wait taken
  *    under one outside pthread mutex: the seed's V1 ("lock-free behind a
  *    Mutex"), kept to re-test its double-locking finding.
@@ -37,6 +41,8 @@ static int lib_create(const struct bq_variant *v, size_t capacity_hint,
 	readyq_config_init(&cfg);
 	cfg.backend = (enum readyq_backend)v->backend;
 	cfg.capacity_hint = capacity_hint;
+	if (v->hint)
+		cfg.concurrency_hint = v->hint;
 	return readyq_create(&cfg, (struct readyq **)hp);
 }
 
@@ -434,6 +440,17 @@ const struct bq_variant bq_variants[] = {
 	{ .name = "locked", .backend = READYQ_BACKEND_LOCKED, LIB_OPS },
 	{ .name = "lockfree", .backend = READYQ_BACKEND_LOCKFREE, LIB_OPS },
 	{ .name = "adaptive", .backend = READYQ_BACKEND_ADAPTIVE, LIB_OPS },
+	/* Only with --only: the adaptive backend told 1 or 64 threads. */
+	{ .name = "adaptive_h1",
+	  .backend = READYQ_BACKEND_ADAPTIVE,
+	  .hint = 1,
+	  .extra = true,
+	  LIB_OPS },
+	{ .name = "adaptive_h64",
+	  .backend = READYQ_BACKEND_ADAPTIVE,
+	  .hint = 64,
+	  .extra = true,
+	  LIB_OPS },
 	{ .name = "naive",
 	  .backend = -1,
 	  .create = naive_create,
