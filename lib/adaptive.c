@@ -61,7 +61,8 @@
  * which makes every running thread of the process execute a full
  * barrier (liburcu's scheme); otherwise the reader stores with a seq_cst
  * exchange.  A thread that cannot get a record (-ENOMEM) counts itself
- * in a->stragglers with seq_cst read-modify-writes instead.  The wait
+ * in a->stragglers with seq_cst read-modify-writes instead, and tries
+ * again after AD_RECORD_RETRY ops.  The wait
  * spins, then yields the CPU (a preempted reader needs it); it never
  * sleeps for a fixed time, unlike urcu-bp's synchronize_rcu(), which
  * falls back to 10 ms sleeps when a reader is slow to leave (a preempted
@@ -120,6 +121,7 @@
 #define AD_PAYBACK 4 /* see ad_maybe_switch() */
 #define AD_BATCH 64 /* ops a thread counts before adding to the window */
 #define AD_GATE_SPIN 200 /* pauses at the gate before sleeping */
+#define AD_RECORD_RETRY 1024 /* straggler ops between two record tries */
 #define AD_WAIT_SPIN 128 /* pauses per reader before yielding the CPU */
 
 /*
@@ -211,6 +213,7 @@ static __thread __attribute__((tls_model("initial-exec"))) struct {
 	struct ad_reader *r;
 	const struct adaptive *a;
 	uint32_t n, probes, contended;
+	uint32_t retry; /* without a record: ops before the next try */
 } ad_tl;
 
 static void ad_reader_exit(void *p)
@@ -258,14 +261,18 @@ static struct ad_reader *ad_reader_get(void)
 			goto found;
 	}
 	r = rq_zalloc_aligned(sizeof(*r));
-	if (!r)
+	if (!r) {
+		/* Out of memory: run as a straggler for a while. */
+		ad_tl.retry = AD_RECORD_RETRY;
 		return NULL;
+	}
 	atomic_init(&r->used, true);
 	head = atomic_load(&ad_readers);
 	do
 		r->next = head;
 	while (!atomic_compare_exchange_weak(&ad_readers, &head, r));
 found:
+	ad_tl.retry = 0;
 	/* Without the key the record stays this thread's for good. */
 	if (ad_key_ok)
 		(void)pthread_setspecific(ad_key, r);
@@ -313,7 +320,7 @@ static inline struct ad_inst *ad_enter(struct adaptive *a,
 	struct ad_reader *r = ad_tl.r;
 	struct ad_inst *in;
 
-	if (rq_unlikely(!r))
+	if (rq_unlikely(!r) && ad_tl.retry-- == 0)
 		r = ad_reader_get();
 	*rp = r;
 	for (;;) {

@@ -12,12 +12,14 @@
  */
 #include "testutil.h"
 #include "checkutil.h"
+#include "internal.h" /* rq_alloc_fail_nth() */
 
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MS 1000000ull
 
@@ -226,6 +228,93 @@ START_TEST(switches_with_contention)
 }
 END_TEST
 
+/*
+ * A thread whose reader record cannot be allocated runs its ops counted
+ * in the queue's straggler count instead (for AD_RECORD_RETRY ops before
+ * it tries again); switches must wait for it like for any other reader
+ * (ASan and TSan builds see a use after free or a race otherwise) and
+ * nothing may be lost.  The no-record thread's first op meets an
+ * injected allocation failure before the other thread starts; it arms
+ * one more failure every 1024 ops, which either thread may meet (the
+ * fault counter is global): a call that meets it answers -ENOMEM and
+ * changes nothing (a complete is repeated).
+ */
+struct churn {
+	pthread_t t;
+	struct readyq *q;
+	uint32_t base;
+	bool no_record;
+	_Atomic bool started;
+	uint64_t queued, drained;
+};
+
+static void *churn_main(void *p)
+{
+	struct churn *c = p;
+	struct readyq_result r = readyq_result_completed(false);
+	struct readyq_index out[8];
+	ssize_t n, i;
+	uint32_t k;
+	int rc;
+
+	for (k = 0; k < 20000; k++) {
+		if (c->no_record && k % 1024 == 0)
+			rq_alloc_fail_nth(1);
+		/* Every slot once: never a register on a running one. */
+		rc = readyq_register(c->q, ix(c->base + k, 0));
+		atomic_store(&c->started, true);
+		ck_assert(rc == 1 || rc == -ENOMEM);
+		c->queued += rc == 1;
+		n = readyq_drain(c->q, out, 8);
+		ck_assert_int_ge(n, 0);
+		c->drained += (uint64_t)n;
+		for (i = 0; i < n; i++) {
+			while ((rc = readyq_complete(c->q, out[i], &r)) ==
+			       -ENOMEM)
+				;
+			ck_assert_int_eq(rc, 0);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(thread_without_reader_record)
+{
+	struct readyq_index out[256];
+	struct churn c[2];
+	struct readyq *q = mk(1, 256, READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
+	uint64_t queued = 0, drained = 0;
+	ssize_t n;
+	int k;
+
+	for (k = 1; k >= 0; k--) {
+		memset(&c[k], 0, sizeof(c[k]));
+		c[k].q = q;
+		c[k].base = (uint32_t)k * 100000;
+		c[k].no_record = k == 1;
+		ck_assert_int_eq(pthread_create(&c[k].t, NULL, churn_main,
+						&c[k]),
+				 0);
+		while (!atomic_load(&c[k].started))
+			test_sleep_ns(MS / 10);
+	}
+	for (k = 0; k < 2; k++) {
+		pthread_join(c[k].t, NULL);
+		queued += c[k].queued;
+		drained += c[k].drained;
+	}
+	rq_alloc_fail_nth(0);
+	while ((n = readyq_drain(q, out, 256)) > 0)
+		drained += (uint64_t)n;
+	ck_assert_int_eq(n, 0);
+	ck_assert_uint_eq(rq_stats_of(q).notified, 0);
+	ck_assert_uint_eq(drained, queued);
+	ck_assert_uint_eq(rq_stats_of(q).drained, queued);
+	ck_assert_uint_ge(rq_stats_of(q).switches, 20);
+	readyq_destroy(q);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("adaptive");
@@ -236,6 +325,7 @@ int main(void)
 	tcase_add_test(tc, migration_keeps_every_state);
 	tcase_add_test(tc, migration_keeps_deadlines);
 	tcase_add_test(tc, switches_with_contention);
+	tcase_add_test(tc, thread_without_reader_record);
 	suite_add_tcase(s, tc);
 	return rq_check_main(s);
 }
