@@ -95,7 +95,8 @@ enum readyq_backend {
  * @concurrency_hint: threads expected to call in, 0 = online CPUs
  * @capacity_hint: distinct mailboxes expected, 0 = small
  * @adaptive_window: adaptive backend: operations per measurement window,
- *	0 = default (16384); the first windows are shorter (1024, doubling)
+ *	0 = default (16384); windows start at 256 operations and double on
+ *	the lock-free backend only
  * @adaptive_up_permille: adaptive backend: switch to the lock-free backend
  *	when more than this many of 1000 lock acquisitions in a window
  *	found the lock held, 0 = default (150)
@@ -103,7 +104,8 @@ enum readyq_backend {
  *	backend when fewer than this many of 1000 operations in a window met
  *	contention, 0 = default (30); must be below @adaptive_up_permille
  * @adaptive_hold: adaptive backend: windows to stay on a backend after a
- *	switch before switching again (hysteresis), 0 = default (2)
+ *	switch before switching again (hysteresis), and quiet probe windows
+ *	in a row needed to switch down, 0 = default (2)
  * @flags: READYQ_FLAG_* bits, 0 for none
  *
  * The structure grows only at its end.
