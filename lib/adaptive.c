@@ -125,10 +125,13 @@
 #define AD_WAIT_SPIN 128 /* pauses per reader before yielding the CPU */
 
 /*
- * Break-even concurrency hint: above it the lock-free backend starts.
- * See perf/README.md, "Adaptive threshold", for the measurements.
+ * Concurrency hints: above AD_LOCKFREE_HINT the lock-free backend starts;
+ * above AD_EAGER_HINT the locked one starts but switches up as soon as two
+ * threads are seen inside ops at once (ad_first_op()).  See perf/README.md,
+ * "Adaptive threshold", for the measurements.
  */
-#define AD_DEFAULT_HINT_THRESHOLD 1
+#define AD_EAGER_HINT 1
+#define AD_LOCKFREE_HINT 8
 
 struct ad_inst {
 	const struct readyq_ops *ops;
@@ -142,6 +145,7 @@ struct adaptive {
 	_Atomic bool probing; /* lock-free: this window is a probe window */
 	_Atomic uint32_t gate; /* futex: bumped when a migration ends */
 	_Atomic uint64_t window; /* its length: doubles up to adaptive_window */
+	bool eager; /* the hint says several threads: see ad_first_op() */
 	struct rq_waitq *wq;
 	struct readyq_config cfg;
 
@@ -403,13 +407,60 @@ static uint64_t ad_next_window(const struct adaptive *a, bool probe)
 	return a->grow;
 }
 
+/* Whether another thread is inside an op of @a right now. */
+static bool ad_others_inside(const struct adaptive *a)
+{
+	struct ad_reader *r;
+
+	if (atomic_load_explicit(&a->stragglers, memory_order_relaxed))
+		return true;
+	for (r = atomic_load_explicit(&ad_readers, memory_order_acquire); r;
+	     r = r->next)
+		if (atomic_load_explicit(&r->inside, memory_order_relaxed) ==
+		    a)
+			return true;
+	return false;
+}
+
+static int ad_switch(struct adaptive *a, enum readyq_backend to);
+static void ad_switched(struct adaptive *a);
+
+/*
+ * ad_first_op() - a thread's first op on @a (or first after another queue)
+ *
+ * When the hint said several threads, a thread that arrives while
+ * another one is inside an op confirms it: switch up at once rather than
+ * after a contended window (measured: a contended window and the larger
+ * migration after it cost 6-17 % of a seed run).  Threads that take
+ * turns (the seed's final drain after the joins) do not count.
+ *
+ * Context: outside any op of @a.
+ */
+static void ad_first_op(struct adaptive *a)
+{
+	struct ad_inst *cur = atomic_load_explicit(&a->cur,
+						   memory_order_relaxed);
+
+	if (!cur || cur->kind != READYQ_BACKEND_LOCKED ||
+	    !ad_others_inside(a) || pthread_mutex_trylock(&a->switch_lock))
+		return;
+	cur = atomic_load_explicit(&a->cur, memory_order_relaxed);
+	if (cur->kind == READYQ_BACKEND_LOCKED &&
+	    a->since_switch >= a->cfg.adaptive_hold &&
+	    ad_switch(a, READYQ_BACKEND_LOCKFREE) == 0)
+		ad_switched(a);
+	pthread_mutex_unlock(&a->switch_lock);
+}
+
 /* Leaves the op and counts it; every AD_BATCH ops, adds to the window. */
 static inline void ad_leave(struct adaptive *a, struct ad_reader *r)
 {
 	ad_exit(a, r);
-	if (ad_tl.a != a) {
+	if (rq_unlikely(ad_tl.a != a)) {
 		ad_tl.a = a;
 		ad_tl.n = ad_tl.probes = ad_tl.contended = 0;
+		if (a->eager)
+			ad_first_op(a);
 	}
 	if (rq_unlikely(++ad_tl.n >= AD_BATCH)) {
 		ad_tl.n = 0;
@@ -551,6 +602,20 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	return 0;
 }
 
+/* After a switch: windows start again.  Context: a->switch_lock held. */
+static void ad_switched(struct adaptive *a)
+{
+	a->since_switch = 0;
+	a->streak = 0;
+	a->quiet_ops = 0;
+	a->normal = 0;
+	a->grow = ad_first_window(a);
+	atomic_store_explicit(&a->probing, false, memory_order_relaxed);
+	atomic_store_explicit(&a->win_ops, 0, memory_order_relaxed);
+	atomic_store_explicit(&a->window, ad_next_window(a, false),
+			      memory_order_relaxed);
+}
+
 /* Called at the end of a window; decides and maybe switches. */
 static void ad_maybe_switch(struct adaptive *a)
 {
@@ -617,11 +682,8 @@ static void ad_maybe_switch(struct adaptive *a)
 	if (a->streak >= hold && a->since_switch >= a->cfg.adaptive_hold) {
 		a->streak = 0;
 		if (ad_switch(a, want) == 0) {
-			a->since_switch = 0;
-			a->quiet_ops = 0;
-			a->normal = 0;
-			a->grow = ad_first_window(a);
-			probe = false;
+			ad_switched(a);
+			goto out;
 		}
 	}
 next:
@@ -665,9 +727,12 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	atomic_init(&a->probe_ops, 0);
 	atomic_init(&a->probe_contended, 0);
 	atomic_init(&a->stragglers, 0);
-	first = cfg->concurrency_hint > AD_DEFAULT_HINT_THRESHOLD ?
+	first = cfg->concurrency_hint > AD_LOCKFREE_HINT ?
 			READYQ_BACKEND_LOCKFREE :
 			READYQ_BACKEND_LOCKED;
+	a->eager = cfg->concurrency_hint > AD_EAGER_HINT;
+	/* No switch before: the first may come at once. */
+	a->since_switch = a->cfg.adaptive_hold;
 	/* Started lock-free on a guess: probe the first windows at once. */
 	atomic_store_explicit(&a->probing, first == READYQ_BACKEND_LOCKFREE,
 			      memory_order_relaxed);

@@ -849,7 +849,8 @@ static bool lf_take(struct lf_link *l, struct readyq_index *out)
 		out->slot = e->link.slot;
 		out->generation = lf_gen(w);
 	}
-	rq_free(el);
+	if (el) /* rare: not a call per entry */
+		rq_free(el);
 	return live;
 }
 

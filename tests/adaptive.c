@@ -315,6 +315,65 @@ START_TEST(thread_without_reader_record)
 }
 END_TEST
 
+/*
+ * A hint of several threads starts on the locked backend and switches up
+ * as soon as a thread arrives while another is inside an op (the up
+ * threshold is set out of reach, so the contention meter cannot be what
+ * switched); threads that take turns do not switch it.
+ */
+static void *one_drain(void *p)
+{
+	struct readyq_index out[64];
+
+	ck_assert_int_eq(readyq_drain(p, out, 64), 10);
+	return NULL;
+}
+
+START_TEST(eager_switch_on_overlap)
+{
+	struct readyq_config cfg;
+	struct readyq *q, *other;
+	struct hammer h;
+	pthread_t t;
+	uint64_t t0;
+	uint32_t k;
+
+	readyq_config_init(&cfg);
+	cfg.concurrency_hint = 2;
+	cfg.adaptive_up_permille = 1000;
+	ck_assert_int_eq(readyq_create(&cfg, &q), 0);
+	ck_assert_int_eq(readyq_create(&cfg, &other), 0);
+	ck_assert_int_eq(rq_stats_of(q).active, READYQ_BACKEND_LOCKED);
+
+	/* Taking turns: register here, drain in another thread. */
+	for (k = 0; k < 10; k++)
+		ck_assert_int_eq(readyq_register(q, ix(k, 0)), 1);
+	pthread_create(&t, NULL, one_drain, q);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(rq_stats_of(q).active, READYQ_BACKEND_LOCKED);
+	ck_assert_uint_eq(rq_stats_of(q).switches, 0);
+
+	/* Overlap: a hammer inside ops while this thread comes in again. */
+	h.q = q;
+	h.id = 1;
+	atomic_init(&h.stop, false);
+	pthread_create(&h.t, NULL, hammer_main, &h);
+	t0 = test_now_ns();
+	while (rq_stats_of(q).active != READYQ_BACKEND_LOCKFREE &&
+	       test_now_ns() - t0 < 20000 * MS) {
+		/* An op on another queue makes the next one here a first. */
+		readyq_unregister(other, ix(0, 0));
+		readyq_unregister(q, ix(99999, 0));
+	}
+	atomic_store(&h.stop, true);
+	pthread_join(h.t, NULL);
+	ck_assert_int_eq(rq_stats_of(q).active, READYQ_BACKEND_LOCKFREE);
+	ck_assert_uint_eq(rq_stats_of(q).switches, 1);
+	readyq_destroy(other);
+	readyq_destroy(q);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("adaptive");
@@ -326,6 +385,7 @@ int main(void)
 	tcase_add_test(tc, migration_keeps_deadlines);
 	tcase_add_test(tc, switches_with_contention);
 	tcase_add_test(tc, thread_without_reader_record);
+	tcase_add_test(tc, eager_switch_on_overlap);
 	suite_add_tcase(s, tc);
 	return rq_check_main(s);
 }
