@@ -7,8 +7,10 @@
  * The adaptive backend owns one inner backend at a time (struct ad_inst:
  * an ops table and its instance) and forwards every op to it.  At creation
  * it picks the lock-free backend when concurrency_hint exceeds
- * AD_DEFAULT_HINT_THRESHOLD, else the locked one.  At run time it measures
- * contention over windows of operations and switches:
+ * AD_LOCKFREE_HINT, else the locked one; above AD_EAGER_HINT a queue that
+ * starts locked switches up as soon as a thread arrives while another is
+ * inside an op (ad_first_op()): the hint, confirmed.  At run time it
+ * measures contention over windows of operations and switches:
  *
  *  - up (locked -> lock-free) when more than adaptive_up_permille of the
  *    lock acquisitions in one window found the lock held (the locked
