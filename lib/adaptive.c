@@ -122,7 +122,8 @@
 #define AD_PROBE_SAMPLE 8 /* one probed op in this many takes the ghost */
 #define AD_PAYBACK 4 /* see ad_maybe_switch() */
 #define AD_BATCH 64 /* ops a thread counts before adding to the window */
-#define AD_GATE_SPIN 200 /* pauses at the gate before sleeping */
+#define AD_GATE_SPIN 200 /* pauses at the gate before yielding */
+#define AD_GATE_YIELD 200 /* sched_yield()s at the gate before sleeping */
 #define AD_RECORD_RETRY 1024 /* straggler ops between two record tries */
 #define AD_WAIT_SPIN 128 /* pauses per reader before yielding the CPU */
 
@@ -301,10 +302,13 @@ static void ad_gate_wait(struct adaptive *a)
 	uint32_t gate;
 	int i;
 
-	for (i = 0; i < AD_GATE_SPIN; i++) {
+	for (i = 0; i < AD_GATE_SPIN + AD_GATE_YIELD; i++) {
 		if (atomic_load_explicit(&a->cur, memory_order_relaxed))
 			return;
-		rq_cpu_relax();
+		if (i < AD_GATE_SPIN)
+			rq_cpu_relax();
+		else
+			sched_yield();
 	}
 	for (;;) {
 		gate = atomic_load_explicit(&a->gate, memory_order_acquire);
