@@ -19,9 +19,8 @@
  *    costs two to three times an op, so it must be seen soon.
  *  - down (lock-free -> locked) when fewer than adaptive_down_permille of
  *    the operations in adaptive_hold consecutive *probe windows* would
- *    have been contended, and the quiet spell covers 1/AD_PAYBACK of all
- *    operations so far (a down switch migrates every known slot, so it
- *    must have time to pay back).  The lock-free backend has no lock to
+ *    have been contended, and the quiet spell is long enough for the
+ *    migration (every known slot moves) to pay back: ad_payback().  The lock-free backend has no lock to
  *    measure: in a probe window (AD_PROBE_WINDOW operations, after every
  *    AD_PROBE_EVERY lock-free windows, which double up to
  *    adaptive_window) operations look at a ghost lock that sampled
@@ -120,7 +119,8 @@
 #define AD_PROBE_EVERY 4 /* lock-free windows between two probes */
 #define AD_PROBE_WINDOW 256 /* ops in a probe window */
 #define AD_PROBE_SAMPLE 8 /* one probed op in this many takes the ghost */
-#define AD_PAYBACK 4 /* see ad_maybe_switch() */
+#define AD_PAYBACK_MIN (64u << 10) /* quiet ops: see ad_payback() */
+#define AD_PAYBACK_CAP (4u << 20)
 #define AD_BATCH 64 /* ops a thread counts before adding to the window */
 #define AD_GATE_SPIN 200 /* pauses at the gate before yielding */
 #define AD_GATE_YIELD 200 /* sched_yield()s at the gate before sleeping */
@@ -167,6 +167,7 @@ struct adaptive {
 	uint64_t grow; /* the next lock-free window's length */
 	uint64_t ops; /* in every window so far */
 	uint64_t quiet_ops; /* in the current streak of quiet probes */
+	uint32_t ups; /* switches to the lock-free backend */
 	uint64_t switches;
 	struct ad_inst *retired; /* a lock-free instance to free later */
 	struct readyq_stats base; /* counters of replaced instances */
@@ -608,9 +609,39 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	return 0;
 }
 
+/*
+ * ad_payback() - how long a quiet spell must be before a down switch
+ *
+ * A down switch migrates every known slot (about 80 ns each) to save
+ * about 25 ns an op, so the quiet spell (consecutive quiet probe windows)
+ * must be as long as all ops before it, at most AD_PAYBACK_CAP ops (a
+ * long busy past must not pin the queue to the lock-free backend).  A
+ * lone thread at the start switches after two probes; the last thread of
+ * a busy run, alone for a moment, does not; once the queue has switched
+ * up (contention seen), the spell must also be AD_PAYBACK_MIN ops long.
+ * Measured on 2 vCPUs, 16 seed threads started lock-free: requiring a
+ * quarter of the ops before, or all of them, runs still switched down
+ * and up again mid-run in 2 of 8-10 runs (35-55 ms instead of 17 ms):
+ * threads are spawned one by one and run alone in bursts.
+ *
+ * Context: a->switch_lock held.
+ */
+static uint64_t ad_payback(const struct adaptive *a)
+{
+	uint64_t before = a->ops - a->quiet_ops;
+
+	/* Contention seen once (an up switch) needs a longer proof. */
+	if (a->ups && before < AD_PAYBACK_MIN)
+		before = AD_PAYBACK_MIN;
+	return before < AD_PAYBACK_CAP ? before : AD_PAYBACK_CAP;
+}
+
 /* After a switch: windows start again.  Context: a->switch_lock held. */
 static void ad_switched(struct adaptive *a)
 {
+	if (atomic_load_explicit(&a->cur, memory_order_relaxed)->kind ==
+	    READYQ_BACKEND_LOCKFREE)
+		a->ups++;
 	a->since_switch = 0;
 	a->streak = 0;
 	a->quiet_ops = 0;
@@ -660,13 +691,9 @@ static void ad_maybe_switch(struct adaptive *a)
 		/* A quiet probe is followed by another until it switches. */
 		probe = met;
 		/*
-		 * Payback: a down switch migrates every known slot (about
-		 * 80 ns each) to save about 25 ns an op, so the quiet spell
-		 * must cover 1/AD_PAYBACK of all ops so far.  A lone thread
-		 * at the start switches after two probes; the last thread
-		 * of a busy run, alone for a moment, does not.
+		 * Payback: see ad_payback().
 		 */
-		if (met && a->quiet_ops * AD_PAYBACK < a->ops &&
+		if (met && a->quiet_ops < ad_payback(a) &&
 		    !(a->cfg.flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH))
 			hold = UINT32_MAX;
 	} else if (a->cfg.flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH) {
