@@ -113,7 +113,7 @@
 
 #define AD_DEFAULT_WINDOW 16384
 #define AD_DEFAULT_UP 150 /* permille of contended lock acquisitions */
-#define AD_FIRST_WINDOW 256 /* windows start small and double */
+#define AD_FIRST_WINDOW 256 /* first window; locked windows keep it */
 #define AD_DEFAULT_DOWN 30
 #define AD_DEFAULT_HOLD 2
 #define AD_PROBE_EVERY 4 /* lock-free windows between two probes */
@@ -149,6 +149,7 @@ struct adaptive {
 	_Atomic uint32_t gate; /* futex: bumped when a migration ends */
 	_Atomic uint64_t window; /* its length: doubles up to adaptive_window */
 	bool eager; /* the hint says several threads: see ad_first_op() */
+	uint64_t id; /* unique, never 0: see ad_tl */
 	struct rq_waitq *wq;
 	struct readyq_config cfg;
 
@@ -167,7 +168,7 @@ struct adaptive {
 	uint64_t grow; /* the next lock-free window's length */
 	uint64_t ops; /* in every window so far */
 	uint64_t quiet_ops; /* in the current streak of quiet probes */
-	uint32_t ups; /* switches to the lock-free backend */
+	_Atomic uint32_t ups; /* switches to the lock-free backend */
 	uint64_t switches;
 	struct ad_inst *retired; /* a lock-free instance to free later */
 	struct readyq_stats base; /* counters of replaced instances */
@@ -215,11 +216,15 @@ static pthread_once_t ad_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ad_key; /* its destructor frees a thread's record */
 static bool ad_key_ok;
 static _Atomic bool ad_membarrier; /* readers: compiler barrier only */
+static _Atomic uint64_t ad_next_id = 1;
 
-/* Per thread: its record, and its counts for the queue it used last. */
+/*
+ * Per thread: its record, and its counts for the queue it used last,
+ * named by its id (an address can come back for a new queue).
+ */
 static __thread __attribute__((tls_model("initial-exec"))) struct {
 	struct ad_reader *r;
-	const struct adaptive *a;
+	uint64_t id;
 	uint32_t n, probes, contended;
 	uint32_t retry; /* without a record: ops before the next try */
 } ad_tl;
@@ -439,18 +444,20 @@ static void ad_switched(struct adaptive *a);
  * another one is inside an op confirms it: switch up at once rather than
  * after a contended window (measured: a contended window and the larger
  * migration after it cost 6-17 % of a seed run).  Threads that take
- * turns (the seed's final drain after the joins) do not count.
+ * turns (the seed's final drain after the joins) do not count.  Only
+ * until the first switch up: after that the meters decide.
  *
  * Context: outside any op of @a.
  */
 static void ad_first_op(struct adaptive *a)
 {
-	struct ad_inst *cur = atomic_load_explicit(&a->cur,
-						   memory_order_relaxed);
+	struct ad_inst *cur;
 
-	if (!cur || cur->kind != READYQ_BACKEND_LOCKED ||
+	/* Outside an op the instance may be freed: no dereference here. */
+	if (atomic_load_explicit(&a->ups, memory_order_relaxed) ||
 	    !ad_others_inside(a) || pthread_mutex_trylock(&a->switch_lock))
 		return;
+	/* Under switch_lock cur stays, and is not NULL. */
 	cur = atomic_load_explicit(&a->cur, memory_order_relaxed);
 	if (cur->kind == READYQ_BACKEND_LOCKED &&
 	    a->since_switch >= a->cfg.adaptive_hold &&
@@ -463,8 +470,8 @@ static void ad_first_op(struct adaptive *a)
 static inline void ad_leave(struct adaptive *a, struct ad_reader *r)
 {
 	ad_exit(a, r);
-	if (rq_unlikely(ad_tl.a != a)) {
-		ad_tl.a = a;
+	if (rq_unlikely(ad_tl.id != a->id)) {
+		ad_tl.id = a->id;
 		ad_tl.n = ad_tl.probes = ad_tl.contended = 0;
 		if (a->eager)
 			ad_first_op(a);
@@ -504,7 +511,7 @@ static inline bool ad_probe_begin(struct adaptive *a)
 	if (rq_likely(!atomic_load_explicit(&a->probing,
 					    memory_order_relaxed)))
 		return false;
-	if (ad_tl.a != a)
+	if (ad_tl.id != a->id)
 		return false; /* counted from this thread's next batch on */
 	if (++ad_tl.probes % AD_PROBE_SAMPLE == 0) {
 		if (atomic_compare_exchange_strong_explicit(
@@ -631,7 +638,8 @@ static uint64_t ad_payback(const struct adaptive *a)
 	uint64_t before = a->ops - a->quiet_ops;
 
 	/* Contention seen once (an up switch) needs a longer proof. */
-	if (a->ups && before < AD_PAYBACK_MIN)
+	if (atomic_load_explicit(&a->ups, memory_order_relaxed) &&
+	    before < AD_PAYBACK_MIN)
 		before = AD_PAYBACK_MIN;
 	return before < AD_PAYBACK_CAP ? before : AD_PAYBACK_CAP;
 }
@@ -641,7 +649,7 @@ static void ad_switched(struct adaptive *a)
 {
 	if (atomic_load_explicit(&a->cur, memory_order_relaxed)->kind ==
 	    READYQ_BACKEND_LOCKFREE)
-		a->ups++;
+		atomic_fetch_add_explicit(&a->ups, 1, memory_order_relaxed);
 	a->since_switch = 0;
 	a->streak = 0;
 	a->quiet_ops = 0;
@@ -739,6 +747,7 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	a = rq_zalloc_aligned(sizeof(*a));
 	if (!a)
 		return -ENOMEM;
+	a->id = atomic_fetch_add_explicit(&ad_next_id, 1, memory_order_relaxed);
 	a->wq = wq;
 	a->cfg = *cfg;
 	if (!a->cfg.adaptive_window)
