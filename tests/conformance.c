@@ -766,7 +766,14 @@ START_TEST(wait_wakes_one_per_index)
 
 	BEGIN();
 	for (k = 0; k < 3; k++) {
-		w[k].timeout = 400 * MS;
+		/*
+		 * Long enough that no timeout runs out near the register
+		 * (TSan builds start the waiters 100+ ms apart): a waiter
+		 * whose timeout ends while the index is queued may return
+		 * 0 too (the wait is level-triggered), seen once in seven
+		 * TSan runs with 400 ms.
+		 */
+		w[k].timeout = 1500 * MS;
 		w[k].rc = 99;
 		atomic_init(&w[k].done, false);
 		w[k].take = true;
