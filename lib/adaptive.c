@@ -107,8 +107,10 @@
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define AD_DEFAULT_WINDOW 16384
@@ -126,6 +128,7 @@
 #define AD_GATE_YIELD 200 /* sched_yield()s at the gate before sleeping */
 #define AD_RECORD_RETRY 1024 /* straggler ops between two record tries */
 #define AD_WAIT_SPIN 128 /* pauses per reader before yielding the CPU */
+#define AD_WAIT_YIELD 1000 /* then sched_yield()s before 20 us sleeps */
 
 /*
  * Concurrency hints: above AD_LOCKFREE_HINT the lock-free backend starts;
@@ -256,8 +259,10 @@ static void ad_global_init(void)
 /* At unload: no destructor may point into unmapped code. */
 __attribute__((destructor)) static void ad_global_fini(void)
 {
-	if (ad_key_ok)
+	if (ad_key_ok) {
+		ad_key_ok = false;
 		pthread_key_delete(ad_key);
+	}
 }
 
 /* This thread's record: a free one reused, or a new one; NULL on -ENOMEM. */
@@ -361,6 +366,23 @@ static inline struct ad_inst *ad_enter(struct adaptive *a,
 }
 
 /*
+ * Waiting for a reader: spin, then yield the CPU (a preempted reader
+ * needs it), then sleep briefly (a real-time switcher must not starve a
+ * lower-priority reader on its CPU).
+ */
+static void ad_backoff(unsigned int spins)
+{
+	struct timespec ts = { .tv_nsec = 20000 };
+
+	if (spins < AD_WAIT_SPIN)
+		rq_cpu_relax();
+	else if (spins < AD_WAIT_SPIN + AD_WAIT_YIELD)
+		sched_yield();
+	else
+		nanosleep(&ts, NULL);
+}
+
+/*
  * ad_wait_readers() - wait until no thread is inside an op of @a
  *
  * Context: a->cur was just set to NULL; a->switch_lock held; the caller
@@ -371,26 +393,28 @@ static void ad_wait_readers(struct adaptive *a)
 	struct ad_reader *r;
 	unsigned int spins;
 
-	if (atomic_load_explicit(&ad_membarrier, memory_order_relaxed))
-		syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
-	else
+	if (atomic_load_explicit(&ad_membarrier, memory_order_relaxed)) {
+		/*
+		 * Registered at init, so it cannot fail unless something
+		 * (a seccomp filter) took it away since: readers then have
+		 * only a compiler barrier and nothing here is safe.
+		 */
+		if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+			    0))
+			abort();
+	} else {
 		atomic_thread_fence(memory_order_seq_cst);
+	}
 	for (r = atomic_load_explicit(&ad_readers, memory_order_acquire); r;
 	     r = r->next)
 		for (spins = 0; atomic_load_explicit(&r->inside,
 						     memory_order_acquire) == a;
 		     spins++)
-			if (spins < AD_WAIT_SPIN)
-				rq_cpu_relax();
-			else
-				sched_yield();
+			ad_backoff(spins);
 	for (spins = 0;
 	     atomic_load_explicit(&a->stragglers, memory_order_acquire);
 	     spins++)
-		if (spins < AD_WAIT_SPIN)
-			rq_cpu_relax();
-		else
-			sched_yield();
+		ad_backoff(spins);
 }
 
 static void ad_maybe_switch(struct adaptive *a);
@@ -471,8 +495,12 @@ static inline void ad_leave(struct adaptive *a, struct ad_reader *r)
 {
 	ad_exit(a, r);
 	if (rq_unlikely(ad_tl.id != a->id)) {
+		/*
+		 * n carries over, so that a thread alternating between
+		 * queues still ends windows; probe counts do not.
+		 */
 		ad_tl.id = a->id;
-		ad_tl.n = ad_tl.probes = ad_tl.contended = 0;
+		ad_tl.probes = ad_tl.contended = 0;
 		if (a->eager)
 			ad_first_op(a);
 	}
@@ -657,6 +685,8 @@ static void ad_switched(struct adaptive *a)
 	a->grow = ad_first_window(a);
 	atomic_store_explicit(&a->probing, false, memory_order_relaxed);
 	atomic_store_explicit(&a->win_ops, 0, memory_order_relaxed);
+	atomic_store_explicit(&a->probe_ops, 0, memory_order_relaxed);
+	atomic_store_explicit(&a->probe_contended, 0, memory_order_relaxed);
 	atomic_store_explicit(&a->window, ad_next_window(a, false),
 			      memory_order_relaxed);
 }

@@ -136,8 +136,9 @@ void rq_waitq_notify_fd(struct rq_waitq *wq)
 	if (fd < 0)
 		return;
 	rq_probe(fd_notify, wq);
+	/* The raw syscall: write(2) is a cancellation point, calls are not. */
 	do
-		rc = write(fd, &one, sizeof(one));
+		rc = syscall(SYS_write, fd, &one, sizeof(one));
 	while (rc < 0 && errno == EINTR);
 }
 
