@@ -249,6 +249,13 @@ static inline struct lf_shard *lf_shard(struct lockfree *b)
 
 #define lf_inc(sh, field)                                                      \
 	atomic_fetch_add_explicit(&(sh)->field, 1, memory_order_relaxed)
+/* Only where no other thread can touch the shard (import). */
+#define lf_add_quiet(sh, field)                                              \
+	atomic_store_explicit(&(sh)->field,                                   \
+			      atomic_load_explicit(&(sh)->field,              \
+						   memory_order_relaxed) +    \
+				      1,                                      \
+			      memory_order_relaxed)
 
 /* ---- the table ---- */
 
@@ -1276,9 +1283,12 @@ static int lf_import(void *be, const struct rq_export *x)
 		return rc ? rc : -ENOMEM;
 	switch (st) {
 	case LF_QUEUED:
-		/* Counted as a queueing that was not a register. */
-		atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_relaxed);
-		lf_inc(sh, q_other);
+		/*
+		 * Counted as a queueing that was not a register.  No other
+		 * op is in flight: plain adds, not locked instructions.
+		 */
+		lf_add_quiet(sh, q_in);
+		lf_add_quiet(sh, q_other);
 		atomic_store_explicit(&e->word,
 				      lf_mkword(x->gen, LF_QUEUED, 0) |
 					      LF_LINKED,
