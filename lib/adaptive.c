@@ -20,12 +20,12 @@
  *  - down (lock-free -> locked) when fewer than adaptive_down_permille of
  *    the operations in adaptive_hold consecutive *probe windows* would
  *    have been contended, and the quiet spell is long enough for the
- *    migration (every known slot moves) to pay back: ad_payback().  The lock-free backend has no lock to
- *    measure: in a probe window (AD_PROBE_WINDOW operations, after every
- *    AD_PROBE_EVERY lock-free windows, which double up to
- *    adaptive_window) operations look at a ghost lock that sampled
- *    operations hold around the op, as the locked backend would (see
- *    ad_probe_begin()).
+ *    migration (every known slot moves) to pay back: ad_payback().  The
+ *    lock-free backend has no lock to measure: in a probe window
+ *    (AD_PROBE_WINDOW operations, after every AD_PROBE_EVERY lock-free
+ *    windows, which double up to adaptive_window) operations look at a
+ *    ghost lock that sampled operations hold around the op, as the
+ *    locked backend would (see ad_probe_begin()).
  *
  * Hysteresis: the two thresholds are far apart, no switch happens within
  * adaptive_hold windows of the previous one, and down needs adaptive_hold
@@ -63,9 +63,9 @@
  * barrier (liburcu's scheme); otherwise the reader stores with a seq_cst
  * exchange.  A thread that cannot get a record (-ENOMEM) counts itself
  * in a->stragglers with seq_cst read-modify-writes instead, and tries
- * again after AD_RECORD_RETRY ops.  The wait
- * spins, then yields the CPU (a preempted reader needs it); it never
- * sleeps for a fixed time, unlike urcu-bp's synchronize_rcu(), which
+ * again after AD_RECORD_RETRY ops.  The wait spins, then yields the CPU
+ * (a preempted reader needs it), then sleeps 20 us at a time, never
+ * for long, unlike urcu-bp's synchronize_rcu(), which
  * falls back to 10 ms sleeps when a reader is slow to leave (a preempted
  * thread, common with more threads than CPUs): as long as a whole seed
  * benchmark run at 8 threads.
@@ -307,20 +307,31 @@ static inline void ad_exit(struct adaptive *a, struct ad_reader *r)
 					  memory_order_release);
 }
 
-/* Until a migration is over: spin briefly, then sleep on the gate. */
+/*
+ * One step of waiting, the @i-th: a pause for the first @nspin, then
+ * sched_yield() (whoever we wait for may need the CPU) for @nyield more.
+ * Returns false once both are used up: the caller sleeps its own way.
+ */
+static bool ad_pause(unsigned int i, unsigned int nspin, unsigned int nyield)
+{
+	if (i < nspin)
+		rq_cpu_relax();
+	else if (i < nspin + nyield)
+		sched_yield();
+	else
+		return false;
+	return true;
+}
+
+/* Until a migration is over: spin, yield, then sleep on the gate. */
 static void ad_gate_wait(struct adaptive *a)
 {
 	uint32_t gate;
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < AD_GATE_SPIN + AD_GATE_YIELD; i++) {
+	for (i = 0; ad_pause(i, AD_GATE_SPIN, AD_GATE_YIELD); i++)
 		if (atomic_load_explicit(&a->cur, memory_order_relaxed))
 			return;
-		if (i < AD_GATE_SPIN)
-			rq_cpu_relax();
-		else
-			sched_yield();
-	}
 	for (;;) {
 		gate = atomic_load_explicit(&a->gate, memory_order_acquire);
 		if (atomic_load_explicit(&a->cur, memory_order_acquire))
@@ -366,19 +377,14 @@ static inline struct ad_inst *ad_enter(struct adaptive *a,
 }
 
 /*
- * Waiting for a reader: spin, then yield the CPU (a preempted reader
- * needs it), then sleep briefly (a real-time switcher must not starve a
- * lower-priority reader on its CPU).
+ * Waiting for a reader: spin, yield, then sleep briefly (a real-time
+ * switcher must not starve a lower-priority reader on its CPU).
  */
 static void ad_backoff(unsigned int spins)
 {
 	struct timespec ts = { .tv_nsec = 20000 };
 
-	if (spins < AD_WAIT_SPIN)
-		rq_cpu_relax();
-	else if (spins < AD_WAIT_SPIN + AD_WAIT_YIELD)
-		sched_yield();
-	else
+	if (!ad_pause(spins, AD_WAIT_SPIN, AD_WAIT_YIELD))
 		nanosleep(&ts, NULL);
 }
 
@@ -419,11 +425,15 @@ static void ad_wait_readers(struct adaptive *a)
 
 static void ad_maybe_switch(struct adaptive *a);
 
+/* @n operations, at most adaptive_window. */
+static uint64_t ad_cap(const struct adaptive *a, uint64_t n)
+{
+	return n < a->cfg.adaptive_window ? n : a->cfg.adaptive_window;
+}
+
 static uint64_t ad_first_window(const struct adaptive *a)
 {
-	return a->cfg.adaptive_window < AD_FIRST_WINDOW ?
-		       a->cfg.adaptive_window :
-		       AD_FIRST_WINDOW;
+	return ad_cap(a, AD_FIRST_WINDOW);
 }
 
 /*
@@ -434,9 +444,7 @@ static uint64_t ad_first_window(const struct adaptive *a)
 static uint64_t ad_next_window(const struct adaptive *a, bool probe)
 {
 	if (probe)
-		return a->cfg.adaptive_window < AD_PROBE_WINDOW ?
-			       a->cfg.adaptive_window :
-			       AD_PROBE_WINDOW;
+		return ad_cap(a, AD_PROBE_WINDOW);
 	if (atomic_load_explicit(&a->cur, memory_order_relaxed)->kind ==
 	    READYQ_BACKEND_LOCKED)
 		return ad_first_window(a);
@@ -728,9 +736,7 @@ static void ad_maybe_switch(struct adaptive *a)
 		a->quiet_ops = met ? a->quiet_ops + w : 0;
 		/* A quiet probe is followed by another until it switches. */
 		probe = met;
-		/*
-		 * Payback: see ad_payback().
-		 */
+		/* Payback: see ad_payback(). */
 		if (met && a->quiet_ops < ad_payback(a) &&
 		    !(a->cfg.flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH))
 			hold = UINT32_MAX;
@@ -738,10 +744,7 @@ static void ad_maybe_switch(struct adaptive *a)
 		met = true;
 	} else {
 		/* A lock-free window: grow, and probe every few. */
-		if (a->grow < a->cfg.adaptive_window)
-			a->grow = 2 * a->grow < a->cfg.adaptive_window ?
-					  2 * a->grow :
-					  a->cfg.adaptive_window;
+		a->grow = ad_cap(a, 2 * a->grow);
 		probe = ++a->normal % AD_PROBE_EVERY == 0;
 		goto next;
 	}
@@ -772,6 +775,7 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 {
 	struct adaptive *a;
 	enum readyq_backend first;
+	bool probe;
 
 	pthread_once(&ad_once, ad_global_init);
 	a = rq_zalloc_aligned(sizeof(*a));
@@ -795,7 +799,6 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	atomic_init(&a->gate, 0);
 	atomic_init(&a->win_ops, 0);
 	a->grow = ad_first_window(a);
-	atomic_init(&a->probing, false);
 	atomic_init(&a->probe_ops, 0);
 	atomic_init(&a->probe_contended, 0);
 	atomic_init(&a->stragglers, 0);
@@ -806,16 +809,15 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	/* No switch before: the first may come at once. */
 	a->since_switch = a->cfg.adaptive_hold;
 	/* Started lock-free on a guess: probe the first windows at once. */
-	atomic_store_explicit(&a->probing, first == READYQ_BACKEND_LOCKFREE,
-			      memory_order_relaxed);
+	probe = first == READYQ_BACKEND_LOCKFREE;
+	atomic_init(&a->probing, probe);
 	atomic_init(&a->cur, ad_inst_new(a, first));
 	if (!atomic_load_explicit(&a->cur, memory_order_relaxed)) {
 		pthread_mutex_destroy(&a->switch_lock);
 		rq_free(a);
 		return -ENOMEM;
 	}
-	atomic_init(&a->window, ad_next_window(a, first ==
-						  READYQ_BACKEND_LOCKFREE));
+	atomic_init(&a->window, ad_next_window(a, probe));
 	*bep = a;
 	return 0;
 }
