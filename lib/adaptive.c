@@ -947,7 +947,6 @@ static void ad_stats(void *be, struct readyq_stats *st)
 }
 
 const struct readyq_ops rq_adaptive_ops = {
-	.name = "adaptive",
 	.create = ad_create,
 	.destroy = ad_destroy,
 	.reg = ad_reg,

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * alloc.c - the library's allocator, with a fault-injection hook for tests
+ * alloc.c - the library's allocator; see alloc.h
  *
- * Every allocation the library makes goes through rq_malloc() or
- * rq_calloc().  Tests call rq_alloc_fail_nth(n) to make the nth next
- * allocation return NULL, then check that the failing call returned
- * -ENOMEM and left the state unchanged.  The counters are relaxed atomics:
- * exact in single-threaded tests, approximate but harmless otherwise.
+ * Built twice: into the release library, where these are plain malloc(3)
+ * calls, and with RQ_FAULT_INJECTION into the copy of the library that
+ * the tests link, where rq_alloc_fail_nth(n) makes the nth next
+ * allocation return NULL, so that tests can check that the failing call
+ * returned -ENOMEM and left the state unchanged.
  */
-#include "internal.h"
+#include "alloc.h"
+#include "compiler.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef RQ_FAULT_INJECTION
+/* Relaxed: exact in single-threaded tests, harmless otherwise. */
 static _Atomic unsigned long rq_alloc_calls;
 static _Atomic unsigned long rq_alloc_fail_at;
 
@@ -36,17 +41,23 @@ static bool rq_alloc_should_fail(void)
 
 	return at && n == at;
 }
+#else
+static inline bool rq_alloc_should_fail(void)
+{
+	return false;
+}
+#endif
 
 void *rq_malloc(size_t size)
 {
-	if (rq_unlikely(rq_alloc_should_fail()))
+	if (caa_unlikely(rq_alloc_should_fail()))
 		return NULL;
 	return malloc(size);
 }
 
 void *rq_calloc(size_t nmemb, size_t size)
 {
-	if (rq_unlikely(rq_alloc_should_fail()))
+	if (caa_unlikely(rq_alloc_should_fail()))
 		return NULL;
 	return calloc(nmemb, size);
 }
@@ -55,9 +66,9 @@ void *rq_zalloc_aligned(size_t size)
 {
 	void *p;
 
-	if (rq_unlikely(rq_alloc_should_fail()))
+	if (caa_unlikely(rq_alloc_should_fail()))
 		return NULL;
-	if (posix_memalign(&p, RQ_CACHELINE, size))
+	if (posix_memalign(&p, CAA_CACHE_LINE_SIZE, size))
 		return NULL;
 	return memset(p, 0, size);
 }

@@ -7,7 +7,9 @@
  * state change), refuses registers after readyq_shutdown() and calls the
  * backend.  Backends therefore see only valid input.
  */
-#include "internal.h"
+#include "backend.h"
+#include "alloc.h"
+#include "clock.h"
 #include "probes.h"
 
 #include <errno.h>
@@ -121,7 +123,7 @@ static int rq_check_config(const struct readyq_config *cfg)
  *
  * Context: any.  Allocates memory.
  * Return: 0; -EINVAL for a NULL @qp or an impossible configuration;
- * -ENOTSUP for a backend this build does not provide; -ENOMEM.
+ * -ENOMEM.
  */
 READYQ_EXPORT int readyq_create(const struct readyq_config *cfg,
 				struct readyq **qp)
@@ -142,8 +144,6 @@ READYQ_EXPORT int readyq_create(const struct readyq_config *cfg,
 	if (rc)
 		return rc;
 	ops = rq_backends[cfg->backend];
-	if (!ops)
-		return -ENOTSUP;
 
 	q = rq_zalloc_aligned(sizeof(*q));
 	if (!q)
@@ -206,9 +206,9 @@ READYQ_EXPORT int readyq_register(struct readyq *q, struct readyq_index idx)
 {
 	int rc;
 
-	if (rq_unlikely(!q))
+	if (caa_unlikely(!q))
 		return -EINVAL;
-	if (rq_unlikely(atomic_load_explicit(&q->wq.shutdown,
+	if (caa_unlikely(atomic_load_explicit(&q->wq.shutdown,
 					     memory_order_relaxed)))
 		return -ESHUTDOWN;
 	rc = q->ops->reg(q->be, idx);
@@ -230,7 +230,7 @@ READYQ_EXPORT int readyq_register(struct readyq *q, struct readyq_index idx)
  */
 READYQ_EXPORT int readyq_unregister(struct readyq *q, struct readyq_index idx)
 {
-	if (rq_unlikely(!q))
+	if (caa_unlikely(!q))
 		return -EINVAL;
 	return q->ops->unreg(q->be, idx);
 }
@@ -254,7 +254,7 @@ READYQ_EXPORT ssize_t readyq_drain(struct readyq *q, struct readyq_index *out,
 {
 	ssize_t n;
 
-	if (rq_unlikely(!q || !out || !max))
+	if (caa_unlikely(!q || !out || !max))
 		return -EINVAL;
 	if (max > SSIZE_MAX)
 		max = SSIZE_MAX;
@@ -308,10 +308,10 @@ READYQ_EXPORT int readyq_complete(struct readyq *q, struct readyq_index idx,
 {
 	int rc;
 
-	if (rq_unlikely(!q || !res))
+	if (caa_unlikely(!q || !res))
 		return -EINVAL;
 	rc = rq_check_result(res);
-	if (rq_unlikely(rc))
+	if (caa_unlikely(rc))
 		return rc;
 	rc = q->ops->complete(q->be, idx, res);
 	rq_probe(complete, q, idx.slot, idx.generation, (int)res->outcome, rc);
@@ -332,7 +332,7 @@ READYQ_EXPORT int readyq_complete(struct readyq *q, struct readyq_index idx,
  */
 READYQ_EXPORT int readyq_resume(struct readyq *q, struct readyq_index idx)
 {
-	if (rq_unlikely(!q))
+	if (caa_unlikely(!q))
 		return -EINVAL;
 	return q->ops->resume(q->be, idx);
 }
@@ -348,7 +348,7 @@ READYQ_EXPORT int readyq_resume(struct readyq *q, struct readyq_index idx)
  */
 READYQ_EXPORT int readyq_resume_signal(struct readyq *q, uint64_t key)
 {
-	if (rq_unlikely(!q))
+	if (caa_unlikely(!q))
 		return -EINVAL;
 	return q->ops->resume_signal(q->be, key);
 }
@@ -363,7 +363,7 @@ READYQ_EXPORT int readyq_resume_signal(struct readyq *q, uint64_t key)
  */
 READYQ_EXPORT int readyq_poll_signal(struct readyq *q)
 {
-	if (rq_unlikely(!q))
+	if (caa_unlikely(!q))
 		return -EINVAL;
 	if (atomic_load_explicit(&q->wq.shutdown, memory_order_acquire))
 		return -ESHUTDOWN;
@@ -389,9 +389,9 @@ READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns)
 {
 	int rc;
 
-	if (rq_unlikely(!q))
+	if (caa_unlikely(!q))
 		return -EINVAL;
-	rc = rq_wait(q, timeout_ns);
+	rc = rq_waitq_wait(&q->wq, q->ops, q->be, timeout_ns);
 	rq_probe(wait, q, timeout_ns, rc);
 	return rc;
 }
@@ -412,10 +412,7 @@ READYQ_EXPORT void readyq_shutdown(struct readyq *q)
 	if (!q)
 		return;
 	rq_probe(shutdown, q);
-	atomic_store_explicit(&q->wq.shutdown, true, memory_order_seq_cst);
-	atomic_fetch_add_explicit(&q->wq.seq, 1, memory_order_seq_cst);
-	rq_futex_wake(&q->wq.seq, INT_MAX, RQ_WAKE_ALL);
-	rq_waitq_notify_fd(&q->wq);
+	rq_waitq_shutdown(&q->wq);
 }
 
 /**
@@ -454,9 +451,9 @@ READYQ_EXPORT void readyq_shutdown(struct readyq *q)
  */
 READYQ_EXPORT int readyq_fd(struct readyq *q)
 {
-	if (rq_unlikely(!q))
+	if (caa_unlikely(!q))
 		return -EINVAL;
-	return rq_waitq_fd(q);
+	return rq_waitq_fd(&q->wq, q->ops, q->be);
 }
 
 /**
@@ -477,7 +474,7 @@ READYQ_EXPORT int readyq_next_deadline(struct readyq *q, uint64_t *abs_ns)
 {
 	uint64_t d;
 
-	if (rq_unlikely(!q || !abs_ns))
+	if (caa_unlikely(!q || !abs_ns))
 		return -EINVAL;
 	d = q->ops->next_deadline(q->be);
 	if (d == RQ_NO_DEADLINE)

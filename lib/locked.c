@@ -39,32 +39,37 @@
  * arrays grow, always before anything is changed: a call that gets
  * -ENOMEM leaves the state exactly as it was.
  */
-#include "internal.h"
+#include "backend.h"
+#include "alloc.h"
+#include "clock.h"
+#include "lock.h"
+#include "susp.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 
-enum lk_state {
-	LK_EMPTY = 0,
-	LK_IDLE,
-	LK_QUEUED,
-	LK_RUNNING,
-	LK_SUSPENDED,
-	LK_DELAYED,
-	LK_RETIRED,
-};
+/* A record's word: enum rq_state << 29 | NOTIFIED | 28-bit aux. */
+#define LK_STATE_SHIFT (32 - RQ_STATE_BITS)
+#define LK_NOTIFIED (1u << (LK_STATE_SHIFT - 1))
+#define LK_AUX_MASK (LK_NOTIFIED - 1)
+#define LK_MAX_RECORDS (1u << 27) /* tickets (aux) must outnumber records */
+#define LK_NIL UINT32_MAX /* a dead ring entry */
 
-#define LK_STATE_SHIFT 29
-#define LK_NOTIFIED (1u << 28)
-#define LK_AUX_MASK ((1u << 28) - 1)
-#define LK_MAX_RECORDS (1u << 27)
-#define LK_NIL UINT32_MAX
+/* 2^32 / phi: Fibonacci hashing of slot numbers. */
+#define LK_GOLDEN_RATIO_32 0x9e3779b1u
+#define LK_MIN_TABLE_BITS 6
+/* Table load: at most 4/5 full (linear probing). */
+#define LK_LOAD_NUM 4
+#define LK_LOAD_DEN 5
+/* Ring slack: nr_rec / LK_RING_SLACK_DIV + LK_RING_SLACK_MIN dead entries. */
+#define LK_RING_SLACK_DIV 32
+#define LK_RING_SLACK_MIN 16
 
 struct lk_rec {
 	uint32_t slot;
 	uint32_t gen;
-	uint32_t word; /* state << 29 | NOTIFIED | aux */
+	uint32_t word; /* state << LK_STATE_SHIFT | NOTIFIED | aux */
 };
 
 /*
@@ -74,38 +79,40 @@ struct lk_rec {
  * (readyq_wait, readyq_poll_signal) lives on a line of its own: pollers
  * spinning on a line that also holds the lock word would steal it from
  * the lock holder at every look.
+ *
+ * L: @lock.  W: @lock, R: any (a whole value, relaxed or seq_cst load).
  */
 struct locked {
 	struct rq_lock lock;
-	uint32_t tab_bits;
-	struct lk_rec *tab;
-	uint32_t *ring;
-	uint32_t ring_mask;
-	uint32_t head, tail; /* tickets; entry t lives at ring[t & mask] */
-	uint32_t nr_rec;
-	uint32_t room; /* records that fit without growing anything */
-	uint32_t ops; /* lock acquisitions since the last contention() */
-	uint64_t registered;
-	struct rq_waitq *wq;
+	uint32_t tab_bits; /* L */
+	struct lk_rec *tab; /* L: 1 << tab_bits records */
+	uint32_t *ring; /* L: table cells, FIFO */
+	uint32_t ring_mask; /* L */
+	uint32_t head, tail; /* L: tickets; entry t is ring[t & mask] */
+	uint32_t nr_rec; /* L */
+	uint32_t room; /* L: records that fit without growing anything */
+	uint32_t ops; /* L: lock acquisitions since the last contention() */
+	uint64_t registered; /* L */
+	struct rq_waitq *wq; /* I */
 
-	/* read without the lock */
-	_Atomic uint32_t nr_queued rq_aligned;
-	struct rq_susp_set ss; /* SUSPENDED and DELAYED: lib/susp.c */
+	_Atomic uint32_t nr_queued rq_cacheline_aligned; /* W: lock, R: any */
+	struct rq_susp_set ss; /* L (next_deadline W: lock, R: any) */
 
-	uint64_t duplicates rq_aligned;
+	/* L: counters and gauges read by stats() only */
+	uint64_t duplicates rq_cacheline_aligned;
 	uint64_t notified, unregistered, drained, completed, stale, contended;
 	size_t nr_running, nr_suspended, nr_delayed;
 };
 
-_Static_assert(offsetof(struct locked, nr_queued) == RQ_CACHELINE &&
-		       offsetof(struct locked, wq) < RQ_CACHELINE,
+_Static_assert(offsetof(struct locked, nr_queued) == CAA_CACHE_LINE_SIZE &&
+		       offsetof(struct locked, wq) + sizeof(void *) <= 64,
 	       "struct locked: hot fields must share the lock's cache line");
 
 /* ---- records ---- */
 
-static inline unsigned int lk_state(const struct lk_rec *r)
+static inline enum rq_state lk_state(const struct lk_rec *r)
 {
-	return r->word >> LK_STATE_SHIFT;
+	return (enum rq_state)(r->word >> LK_STATE_SHIFT);
 }
 
 static inline uint32_t lk_aux(const struct lk_rec *r)
@@ -113,7 +120,12 @@ static inline uint32_t lk_aux(const struct lk_rec *r)
 	return r->word & LK_AUX_MASK;
 }
 
-static inline void lk_set(struct lk_rec *r, unsigned int state, uint32_t aux,
+static inline bool lk_notified(const struct lk_rec *r)
+{
+	return r->word & LK_NOTIFIED;
+}
+
+static inline void lk_set(struct lk_rec *r, enum rq_state state, uint32_t aux,
 			  bool notified)
 {
 	r->word = (uint32_t)state << LK_STATE_SHIFT |
@@ -122,7 +134,7 @@ static inline void lk_set(struct lk_rec *r, unsigned int state, uint32_t aux,
 
 static inline uint32_t lk_hash(uint32_t slot, uint32_t bits)
 {
-	return (uint32_t)(slot * 0x9e3779b1u) >> (32 - bits);
+	return (uint32_t)(slot * LK_GOLDEN_RATIO_32) >> (32 - bits);
 }
 
 /* The record for @slot, or the empty cell where it would go. */
@@ -134,7 +146,7 @@ static struct lk_rec *lk_probe(struct lk_rec *tab, uint32_t bits,
 	for (;; i = (i + 1) & mask) {
 		struct lk_rec *r = &tab[i];
 
-		if (lk_state(r) == LK_EMPTY || r->slot == slot)
+		if (lk_state(r) == RQ_ST_EMPTY || r->slot == slot)
 			return r;
 	}
 }
@@ -143,12 +155,12 @@ static struct lk_rec *lk_lookup(struct locked *b, uint32_t slot)
 {
 	struct lk_rec *r = lk_probe(b->tab, b->tab_bits, slot);
 
-	return lk_state(r) == LK_EMPTY ? NULL : r;
+	return lk_state(r) == RQ_ST_EMPTY ? NULL : r;
 }
 
 static uint32_t lk_pow2_bits(uint64_t n)
 {
-	uint32_t bits = 6;
+	uint32_t bits = LK_MIN_TABLE_BITS;
 
 	while (((uint64_t)1 << bits) < n)
 		bits++;
@@ -157,14 +169,10 @@ static uint32_t lk_pow2_bits(uint64_t n)
 
 static uint32_t lk_ring_need(uint64_t nr_rec)
 {
-	return lk_pow2_bits(nr_rec + nr_rec / 32 + 16);
+	return lk_pow2_bits(nr_rec + nr_rec / LK_RING_SLACK_DIV +
+			    LK_RING_SLACK_MIN);
 }
 
-/*
- * Make room for one more record: grow the table past 80% load and keep the
- * ring at least nr_rec + nr_rec/32 long.  Both allocations happen before
- * either structure changes.
- */
 /* Is ring entry @t live?  Returns its record if so. */
 static inline struct lk_rec *lk_ring_live(struct locked *b, uint32_t t)
 {
@@ -174,7 +182,7 @@ static inline struct lk_rec *lk_ring_live(struct locked *b, uint32_t t)
 	if (cell == LK_NIL)
 		return NULL;
 	r = &b->tab[cell];
-	if (r->word == ((uint32_t)LK_QUEUED << LK_STATE_SHIFT |
+	if (r->word == ((uint32_t)RQ_ST_QUEUED << LK_STATE_SHIFT |
 			(t & LK_AUX_MASK)))
 		return r;
 	return NULL;
@@ -182,40 +190,70 @@ static inline struct lk_rec *lk_ring_live(struct locked *b, uint32_t t)
 
 static void lk_update_room(struct locked *b)
 {
-	uint64_t tab = ((uint64_t)4 << b->tab_bits) / 5;
-	uint64_t ring = ((uint64_t)b->ring_mask + 1 - 16) * 32 / 33;
+	uint64_t tab = ((uint64_t)LK_LOAD_NUM << b->tab_bits) / LK_LOAD_DEN;
+	uint64_t ring = ((uint64_t)b->ring_mask + 1 - LK_RING_SLACK_MIN) *
+			LK_RING_SLACK_DIV / (LK_RING_SLACK_DIV + 1);
 
 	b->room = (uint32_t)(tab < ring ? tab : ring);
 }
 
-static int lk_grow(struct locked *b);
-
-static inline int lk_reserve_record(struct locked *b)
+/* Move the ring's entries to @ring (1 << @bits entries), keeping tickets. */
+static void lk_ring_move(struct locked *b, uint32_t *ring, uint32_t bits)
 {
-	if (rq_likely(b->nr_rec < b->room))
-		return 0;
-	return lk_grow(b);
+	uint32_t mask = (1u << bits) - 1, t;
+
+	for (t = b->head; t != b->tail; t++)
+		ring[t & mask] = b->ring[t & b->ring_mask];
+	rq_free(b->ring);
+	b->ring = ring;
+	b->ring_mask = mask;
 }
 
+/*
+ * Move every record to @tab (1 << @bits cells).  Ring entries name table
+ * cells: a QUEUED record's live entry sits at its ticket, so point that
+ * one at the new cell; every other entry is dead and becomes LK_NIL.
+ */
+static void lk_table_move(struct locked *b, struct lk_rec *tab, uint32_t bits)
+{
+	uint32_t i, j, t;
+
+	for (t = b->head; t != b->tail; t++)
+		b->ring[t & b->ring_mask] = LK_NIL;
+	for (i = 0; i < (1u << b->tab_bits); i++) {
+		struct lk_rec *r = &b->tab[i];
+
+		if (lk_state(r) == RQ_ST_EMPTY)
+			continue;
+		j = (uint32_t)(lk_probe(tab, bits, r->slot) - tab);
+		tab[j] = *r;
+		if (lk_state(r) == RQ_ST_QUEUED)
+			b->ring[lk_aux(r) & b->ring_mask] = j;
+	}
+	rq_free(b->tab);
+	b->tab = tab;
+	b->tab_bits = bits;
+}
+
+/*
+ * Make room for one more record: grow the table past its load limit and
+ * keep the ring at least nr_rec + slack long.  Both allocations happen
+ * before either structure changes.
+ */
 static int lk_grow(struct locked *b)
 {
 	uint64_t want = (uint64_t)b->nr_rec + 1;
-	uint32_t tbits = b->tab_bits, rbits, i;
+	uint32_t tbits = b->tab_bits, rbits;
 	struct lk_rec *tab = NULL;
 	uint32_t *ring = NULL;
 
 	if (want > LK_MAX_RECORDS)
 		return -ENOMEM;
-	if (want * 5 > ((uint64_t)4 << tbits))
+	if (want * LK_LOAD_DEN > ((uint64_t)LK_LOAD_NUM << tbits))
 		tbits++;
 	rbits = lk_ring_need(want);
 	if (((uint64_t)1 << rbits) <= (uint64_t)b->ring_mask + 1)
 		rbits = 0;
-	if (tbits == b->tab_bits && !rbits) {
-		lk_update_room(b);
-		return 0;
-	}
-
 	if (tbits != b->tab_bits) {
 		tab = rq_calloc((size_t)1 << tbits, sizeof(*tab));
 		if (!tab)
@@ -227,44 +265,19 @@ static int lk_grow(struct locked *b)
 			rq_free(tab);
 			return -ENOMEM;
 		}
+		lk_ring_move(b, ring, rbits);
 	}
-
-	if (ring) {
-		uint32_t mask = (1u << rbits) - 1, t;
-
-		/* Keep tickets: live entries need no renumbering. */
-		for (t = b->head; t != b->tail; t++)
-			ring[t & mask] = b->ring[t & b->ring_mask];
-		rq_free(b->ring);
-		b->ring = ring;
-		b->ring_mask = mask;
-	}
-	if (tab) {
-		uint32_t t, j;
-
-		/*
-		 * Ring entries name table cells.  A QUEUED record's live entry
-		 * sits at its ticket, so point that one at the new cell; every
-		 * other entry is dead and becomes LK_NIL.
-		 */
-		for (t = b->head; t != b->tail; t++)
-			b->ring[t & b->ring_mask] = LK_NIL;
-		for (i = 0; i < (1u << b->tab_bits); i++) {
-			struct lk_rec *r = &b->tab[i];
-
-			if (lk_state(r) == LK_EMPTY)
-				continue;
-			j = (uint32_t)(lk_probe(tab, tbits, r->slot) - tab);
-			tab[j] = *r;
-			if (lk_state(r) == LK_QUEUED)
-				b->ring[lk_aux(r) & b->ring_mask] = j;
-		}
-		rq_free(b->tab);
-		b->tab = tab;
-		b->tab_bits = tbits;
-	}
+	if (tab)
+		lk_table_move(b, tab, tbits);
 	lk_update_room(b);
 	return 0;
+}
+
+static inline int lk_reserve_record(struct locked *b)
+{
+	if (caa_likely(b->nr_rec < b->room))
+		return 0;
+	return lk_grow(b);
 }
 
 /* Squeeze dead entries out of a full ring, in place, keeping order. */
@@ -278,7 +291,7 @@ static void lk_ring_compact(struct locked *b)
 		if (!r)
 			continue;
 		b->ring[w & b->ring_mask] = (uint32_t)(r - b->tab);
-		lk_set(r, LK_QUEUED, w, false);
+		lk_set(r, RQ_ST_QUEUED, w, false);
 		w++;
 	}
 	b->tail = w;
@@ -289,21 +302,19 @@ static inline void lk_nr_queued_add(struct locked *b, int32_t delta)
 {
 	uint32_t v = atomic_load_explicit(&b->nr_queued, memory_order_relaxed);
 
+	rq_lock_assert_held(&b->lock);
 	atomic_store_explicit(&b->nr_queued, v + (uint32_t)delta,
 			      memory_order_relaxed);
 }
 
-/* Unlock, then wake a sleeper for new work (@kick 1) or a deadline (2). */
-static inline void lk_unlock_kick(struct locked *b, int kick)
+/* Unlock, then tell the sleepers what @kick says (see waitq.h). */
+static inline void lk_unlock_kick(struct locked *b, enum rq_kick kick)
 {
 	rq_unlock(&b->lock);
-	if (kick <= 0)
+	if (kick == RQ_KICK_NONE)
 		return;
 	rq_smp_mb__after_unlock();
-	if (kick == 1)
-		rq_waitq_kick(b->wq);
-	else
-		rq_waitq_kick_timer(b->wq);
+	rq_waitq_kick_for(b->wq, kick);
 }
 
 /* IDLE (or just detached) -> QUEUED at the tail. */
@@ -312,33 +323,27 @@ static void lk_enqueue(struct locked *b, struct lk_rec *r)
 	if (b->tail - b->head > b->ring_mask)
 		lk_ring_compact(b);
 	b->ring[b->tail & b->ring_mask] = (uint32_t)(r - b->tab);
-	lk_set(r, LK_QUEUED, b->tail, false);
+	lk_set(r, RQ_ST_QUEUED, b->tail, false);
 	b->tail++;
 	lk_nr_queued_add(b, 1);
-}
-
-/* QUEUED -> IDLE; the ring entry dies. */
-static void lk_dequeue(struct locked *b, struct lk_rec *r)
-{
-	lk_set(r, LK_IDLE, 0, false);
-	lk_nr_queued_add(b, -1);
 }
 
 /* ---- suspension entries ---- */
 
 /*
- * RUNNING (or any state being replaced) -> SUSPENDED/DELAYED with entry
- * @kind.  rq_susp_reserve() must have succeeded.  Returns true when the
- * earliest deadline moved earlier (sleepers must re-arm their timers).
+ * A record whose state is being replaced -> @park's state, with a
+ * suspension entry.  rq_susp_reserve() must have succeeded.  Returns true
+ * when the earliest deadline moved earlier (sleepers must re-arm).
  */
-static bool lk_attach(struct locked *b, struct lk_rec *r, unsigned int state,
-		      enum rq_susp_kind kind, uint64_t val, bool notified)
+static bool lk_attach(struct locked *b, struct lk_rec *r,
+		      const struct rq_park *park, bool notified)
 {
 	bool earlier;
-	uint32_t s = rq_susp_add(&b->ss, kind, val, r->slot, NULL, &earlier);
+	uint32_t s = rq_susp_add(&b->ss, park->kind, park->val, r->slot, NULL,
+				 &earlier);
 
-	lk_set(r, state, s, notified);
-	if (state == LK_SUSPENDED)
+	lk_set(r, park->state, s, notified);
+	if (park->state == RQ_ST_SUSPENDED)
 		b->nr_suspended++;
 	else
 		b->nr_delayed++;
@@ -349,27 +354,38 @@ static bool lk_attach(struct locked *b, struct lk_rec *r, unsigned int state,
 static void lk_detach(struct locked *b, struct lk_rec *r)
 {
 	rq_susp_del(&b->ss, lk_aux(r));
-	if (lk_state(r) == LK_SUSPENDED)
+	if (lk_state(r) == RQ_ST_SUSPENDED)
 		b->nr_suspended--;
 	else
 		b->nr_delayed--;
-	lk_set(r, LK_IDLE, 0, false);
+	lk_set(r, RQ_ST_IDLE, 0, false);
 }
 
-/* Whatever is scheduled or running -> IDLE.  Returns true if cancelled. */
+/* SUSPENDED/DELAYED -> QUEUED (resume, signal, due deadline). */
+static void lk_wake_parked(struct locked *b, struct lk_rec *r)
+{
+	lk_detach(b, r);
+	lk_enqueue(b, r);
+}
+
+/*
+ * Whatever is scheduled or running -> IDLE.  Returns true if something
+ * scheduled (queued, suspended, delayed) was cancelled.
+ */
 static bool lk_cancel(struct locked *b, struct lk_rec *r)
 {
 	switch (lk_state(r)) {
-	case LK_QUEUED:
-		lk_dequeue(b, r);
+	case RQ_ST_QUEUED: /* the ring entry dies */
+		lk_set(r, RQ_ST_IDLE, 0, false);
+		lk_nr_queued_add(b, -1);
 		return true;
-	case LK_SUSPENDED:
-	case LK_DELAYED:
+	case RQ_ST_SUSPENDED:
+	case RQ_ST_DELAYED:
 		lk_detach(b, r);
 		return true;
-	case LK_RUNNING:
+	case RQ_ST_RUNNING:
 		b->nr_running--;
-		lk_set(r, LK_IDLE, 0, false);
+		lk_set(r, RQ_ST_IDLE, 0, false);
 		return false;
 	default:
 		return false;
@@ -387,10 +403,7 @@ static size_t lk_move_due(struct locked *b)
 		return 0;
 	now = rq_now_ns();
 	while ((s = rq_susp_due(&b->ss, now)) != RQ_SUSP_NIL) {
-		struct lk_rec *r = lk_lookup(b, (uint32_t)b->ss.e[s].owner);
-
-		lk_detach(b, r);
-		lk_enqueue(b, r);
+		lk_wake_parked(b, lk_lookup(b, (uint32_t)b->ss.e[s].owner));
 		n++;
 	}
 	return n;
@@ -400,7 +413,7 @@ static size_t lk_move_due(struct locked *b)
 
 static inline void lk_lock(struct locked *b)
 {
-	if (rq_unlikely(rq_lock(&b->lock)))
+	if (caa_unlikely(rq_lock(&b->lock)))
 		b->contended++;
 	b->ops++;
 }
@@ -446,55 +459,54 @@ static void lk_destroy(void *be)
 	rq_free(b);
 }
 
-/*
- * The record for @idx as register sees it: created IDLE if the slot is
- * unknown, reset to IDLE if @idx is a newer generation.  NULL with *rc set
- * on -ESTALE or -ENOMEM.
- */
-static struct lk_rec *lk_get_for_register(struct locked *b,
-					  struct readyq_index idx, int *rc)
+/* A new IDLE record for @idx (the slot is unknown); NULL on -ENOMEM. */
+static struct lk_rec *lk_new_record(struct locked *b, struct readyq_index idx,
+				    int *rc)
 {
-	struct lk_rec *r = lk_probe(b->tab, b->tab_bits, idx.slot);
+	struct lk_rec *r;
 
-	if (lk_state(r) == LK_EMPTY) {
-		if (rq_unlikely(b->nr_rec >= b->room)) {
-			*rc = lk_grow(b);
-			if (*rc)
-				return NULL;
-			r = lk_probe(b->tab, b->tab_bits, idx.slot);
-		}
-		r->slot = idx.slot;
-		r->gen = idx.generation;
-		lk_set(r, LK_IDLE, 0, false);
-		b->nr_rec++;
-		return r;
-	}
-	if (idx.generation < r->gen ||
-	    (idx.generation == r->gen && lk_state(r) == LK_RETIRED)) {
-		b->stale++;
-		*rc = -ESTALE;
+	*rc = lk_reserve_record(b);
+	if (*rc)
 		return NULL;
-	}
-	if (idx.generation > r->gen) {
-		lk_cancel(b, r);
-		lk_set(r, LK_IDLE, 0, false);
-		r->gen = idx.generation;
-	}
+	r = lk_probe(b->tab, b->tab_bits, idx.slot);
+	r->slot = idx.slot;
+	r->gen = idx.generation;
+	lk_set(r, RQ_ST_IDLE, 0, false);
+	b->nr_rec++;
 	return r;
 }
 
-/* register on a current record; returns 1 if it became QUEUED. */
-static int lk_register_rec(struct locked *b, struct lk_rec *r)
+/*
+ * register on the record of @idx (NULL: the slot is unknown), as
+ * rq_reg_decide() says.  Returns 1 if it became QUEUED, 0, -ESTALE or
+ * -ENOMEM.
+ */
+static int lk_register_rec(struct locked *b, struct lk_rec *r,
+			   struct readyq_index idx)
 {
-	switch (lk_state(r)) {
-	case LK_IDLE:
+	int rc;
+
+	if (!r) {
+		r = lk_new_record(b, idx, &rc);
+		if (!r)
+			return rc;
+	}
+	switch (rq_reg_decide(lk_state(r), r->gen, idx.generation)) {
+	case RQ_REG_STALE:
+		b->stale++;
+		return -ESTALE;
+	case RQ_REG_QUEUE:
+		if (idx.generation != r->gen) { /* a newer generation */
+			lk_cancel(b, r);
+			r->gen = idx.generation;
+		}
 		lk_enqueue(b, r);
 		b->registered++;
 		return 1;
-	case LK_QUEUED:
+	case RQ_REG_DUPLICATE:
 		b->duplicates++;
 		return 0;
-	default: /* RUNNING, SUSPENDED, DELAYED: remember */
+	default: /* RQ_REG_NOTIFY */
 		r->word |= LK_NOTIFIED;
 		b->notified++;
 		return 0;
@@ -504,19 +516,18 @@ static int lk_register_rec(struct locked *b, struct lk_rec *r)
 static int lk_reg(void *be, struct readyq_index idx)
 {
 	struct locked *b = be;
-	struct lk_rec *r;
 	int rc;
 
 	lk_lock(b);
-	r = lk_get_for_register(b, idx, &rc);
-	if (r)
-		rc = lk_register_rec(b, r);
-	lk_unlock_kick(b, rc);
+	rc = lk_register_rec(b, lk_lookup(b, idx.slot), idx);
+	lk_unlock_kick(b, rc == 1 ? RQ_KICK_WORK : RQ_KICK_NONE);
 	return rc;
 }
 
-/* The current record of @idx, or NULL with *rc = 0 (unknown slot) or
- * -ESTALE (other generation, or retired). */
+/*
+ * The current record of @idx, or NULL with *rc = 0 (unknown slot) or
+ * -ESTALE (another generation, or retired).
+ */
 static struct lk_rec *lk_get_current(struct locked *b,
 				     struct readyq_index idx, int *rc)
 {
@@ -525,7 +536,7 @@ static struct lk_rec *lk_get_current(struct locked *b,
 	*rc = 0;
 	if (!r)
 		return NULL;
-	if (r->gen != idx.generation || lk_state(r) == LK_RETIRED) {
+	if (!rq_is_current(lk_state(r), r->gen, idx.generation)) {
 		b->stale++;
 		*rc = -ESTALE;
 		return NULL;
@@ -538,15 +549,17 @@ static int lk_unreg_rec(struct locked *b, struct lk_rec *r)
 	int rc = 0;
 
 	switch (lk_state(r)) {
-	case LK_QUEUED:
-	case LK_SUSPENDED:
-	case LK_DELAYED:
+	case RQ_ST_QUEUED:
+	case RQ_ST_SUSPENDED:
+	case RQ_ST_DELAYED:
 		lk_cancel(b, r);
 		rc = 1;
 		break;
-	case LK_RUNNING:
-		rc = !!(r->word & LK_NOTIFIED);
+	case RQ_ST_RUNNING:
+		rc = lk_notified(r);
 		r->word &= ~LK_NOTIFIED;
+		break;
+	default:
 		break;
 	}
 	b->unregistered += rc;
@@ -579,7 +592,7 @@ static ssize_t lk_drain(void *be, struct readyq_index *out, size_t max)
 		r = lk_ring_live(b, b->head++);
 		if (!r)
 			continue;
-		lk_set(r, LK_RUNNING, 0, false);
+		lk_set(r, RQ_ST_RUNNING, 0, false);
 		out[n].slot = r->slot;
 		out[n].generation = r->gen;
 		n++;
@@ -589,94 +602,65 @@ static ssize_t lk_drain(void *be, struct readyq_index *out, size_t max)
 	b->drained += n;
 	/* Due entries this drain did not take need another worker. */
 	lk_unlock_kick(b, moved && atomic_load_explicit(&b->nr_queued,
-							 memory_order_relaxed));
+							 memory_order_relaxed) ?
+				  RQ_KICK_WORK :
+				  RQ_KICK_NONE);
 	return (ssize_t)n;
 }
 
 /*
- * The result applied to a RUNNING record.  Returns 1 when it became
- * QUEUED, 2 when the earliest deadline moved earlier, 0 otherwise, or
- * -ENOMEM with nothing changed.
+ * The result applied to a RUNNING record, as rq_turn_end() says.
+ * Return: 0 with *@kick set, or -ENOMEM with nothing changed.
  */
 static int lk_finish_turn(struct locked *b, struct lk_rec *r,
-			  const struct readyq_result *res)
+			  const struct readyq_result *res, enum rq_kick *kick)
 {
-	bool notified = r->word & LK_NOTIFIED;
-	enum rq_susp_kind kind;
-	unsigned int state;
-	uint64_t val;
+	bool notified = lk_notified(r);
+	struct rq_park park;
 	int rc;
 
-	switch (res->outcome) {
-	case READYQ_COMPLETED:
-		if (res->ready_hint || notified)
-			goto requeue;
-		goto idle;
-	case READYQ_YIELDED:
-		goto requeue;
-	case READYQ_FAILED:
-		if (!res->delay_ns) {
-			if (notified)
-				goto requeue;
-			goto idle;
-		}
-		state = LK_DELAYED;
-		kind = RQ_SK_TIMED;
-		val = rq_deadline_after(rq_now_ns(), res->delay_ns);
+	*kick = RQ_KICK_NONE;
+	switch (rq_turn_end(res, notified)) {
+	case RQ_END_IDLE:
+		lk_set(r, RQ_ST_IDLE, 0, false);
 		break;
-	case READYQ_SUSPENDED:
-		state = LK_SUSPENDED;
-		if (res->resume_on == READYQ_RESUME_SIGNAL) {
-			kind = RQ_SK_SIGNAL;
-			val = res->signal_key;
-		} else if (res->resume_on == READYQ_RESUME_AFTER) {
-			kind = RQ_SK_TIMED;
-			val = rq_deadline_after(rq_now_ns(), res->delay_ns);
-		} else {
-			kind = RQ_SK_CAPACITY;
-			val = 0;
-		}
+	case RQ_END_REQUEUE:
+		lk_enqueue(b, r);
+		*kick = RQ_KICK_WORK;
 		break;
-	default: /* READYQ_STOPPED */
-		b->nr_running--;
-		lk_set(r, LK_RETIRED, 0, false);
-		return 0;
+	case RQ_END_PARK:
+		rc = rq_susp_reserve(&b->ss);
+		if (rc)
+			return rc;
+		rq_park_decode(res, &park);
+		if (lk_attach(b, r, &park, notified))
+			*kick = RQ_KICK_TIMER;
+		break;
+	case RQ_END_RETIRE:
+		lk_set(r, RQ_ST_RETIRED, 0, false);
+		break;
 	}
-	rc = rq_susp_reserve(&b->ss);
-	if (rc)
-		return rc;
 	b->nr_running--;
-	return lk_attach(b, r, state, kind, val, notified) ? 2 : 0;
-
-requeue:
-	b->nr_running--;
-	lk_enqueue(b, r);
-	return 1;
-idle:
-	b->nr_running--;
-	lk_set(r, LK_IDLE, 0, false);
 	return 0;
 }
 
-/* The seed's rules for complete() on an index that is not RUNNING. */
-static int lk_apply_outside_turn(struct locked *b, struct lk_rec *r,
-				 const struct readyq_result *res)
+/* complete() on a record that is not RUNNING: rq_outside_turn(). */
+static enum rq_kick lk_outside_turn(struct locked *b, struct lk_rec *r,
+				    struct readyq_index idx,
+				    const struct readyq_result *res)
 {
-	switch (res->outcome) {
-	case READYQ_COMPLETED:
-		if (res->ready_hint)
-			return lk_register_rec(b, r);
-		/* fall through */
-	case READYQ_SUSPENDED:
-	case READYQ_FAILED:
+	switch (rq_outside_turn(res)) {
+	case RQ_OUT_REGISTER:
+		/* Current generation: cannot be stale, allocates nothing. */
+		return lk_register_rec(b, r, idx) == 1 ? RQ_KICK_WORK :
+							 RQ_KICK_NONE;
+	case RQ_OUT_CANCEL:
 		lk_cancel(b, r);
-		return 0;
-	case READYQ_YIELDED:
-		return lk_register_rec(b, r);
-	default: /* READYQ_STOPPED */
+		return RQ_KICK_NONE;
+	default: /* RQ_OUT_RETIRE */
 		lk_cancel(b, r);
-		lk_set(r, LK_RETIRED, 0, false);
-		return 0;
+		lk_set(r, RQ_ST_RETIRED, 0, false);
+		return RQ_KICK_NONE;
 	}
 }
 
@@ -684,32 +668,31 @@ static int lk_complete(void *be, struct readyq_index idx,
 		       const struct readyq_result *res)
 {
 	struct locked *b = be;
+	enum rq_kick kick = RQ_KICK_NONE;
 	struct lk_rec *r;
-	int rc;
+	int rc = 0;
 
 	lk_lock(b);
 	r = lk_lookup(b, idx.slot);
 	if (!r) {
 		/* Unknown slot: create it, as register would. */
-		r = lk_get_for_register(b, idx, &rc);
+		r = lk_new_record(b, idx, &rc);
 		if (!r)
 			goto out;
-	} else if (r->gen != idx.generation || lk_state(r) == LK_RETIRED) {
+	} else if (!rq_is_current(lk_state(r), r->gen, idx.generation)) {
 		b->stale++;
 		rc = -ESTALE;
 		goto out;
 	}
-	if (lk_state(r) == LK_RUNNING) {
-		rc = lk_finish_turn(b, r, res);
-		if (rc >= 0)
-			b->completed++;
-	} else {
-		rc = lk_apply_outside_turn(b, r, res);
+	if (lk_state(r) == RQ_ST_RUNNING)
+		rc = lk_finish_turn(b, r, res, &kick);
+	else
+		kick = lk_outside_turn(b, r, idx, res);
+	if (!rc)
 		b->completed++;
-	}
 out:
-	lk_unlock_kick(b, rc);
-	return rc < 0 ? rc : 0;
+	lk_unlock_kick(b, kick);
+	return rc;
 }
 
 static int lk_resume(void *be, struct readyq_index idx)
@@ -720,12 +703,11 @@ static int lk_resume(void *be, struct readyq_index idx)
 
 	lk_lock(b);
 	r = lk_get_current(b, idx, &rc);
-	if (r && (lk_state(r) == LK_SUSPENDED || lk_state(r) == LK_DELAYED)) {
-		lk_detach(b, r);
-		lk_enqueue(b, r);
+	if (r && rq_state_parked(lk_state(r))) {
+		lk_wake_parked(b, r);
 		rc = 1;
 	}
-	lk_unlock_kick(b, rc);
+	lk_unlock_kick(b, rc == 1 ? RQ_KICK_WORK : RQ_KICK_NONE);
 	return rc;
 }
 
@@ -738,14 +720,11 @@ static int lk_resume_signal(void *be, uint64_t key)
 	lk_lock(b);
 	for (s = rq_susp_chain(&b->ss, key); s != RQ_SUSP_NIL; s = next) {
 		struct rq_susp *e = &b->ss.e[s];
-		struct lk_rec *r;
 
-		next = e->a;
+		next = e->chain.next;
 		if (e->val != key)
 			continue;
-		r = lk_lookup(b, (uint32_t)e->owner);
-		lk_detach(b, r);
-		lk_enqueue(b, r);
+		lk_wake_parked(b, lk_lookup(b, (uint32_t)e->owner));
 		if (n < INT_MAX)
 			n++;
 	}
@@ -806,32 +785,20 @@ static uint64_t lk_contention(void *be, uint64_t *ops)
 	return c;
 }
 
-static const uint8_t lk_to_x[] = {
-	[LK_IDLE] = RQ_X_IDLE,	       [LK_QUEUED] = RQ_X_QUEUED,
-	[LK_RUNNING] = RQ_X_RUNNING,   [LK_SUSPENDED] = RQ_X_SUSPENDED,
-	[LK_DELAYED] = RQ_X_DELAYED,   [LK_RETIRED] = RQ_X_RETIRED,
-};
-
-static const uint8_t lk_from_x[] = {
-	[RQ_X_IDLE] = LK_IDLE,	       [RQ_X_QUEUED] = LK_QUEUED,
-	[RQ_X_RUNNING] = LK_RUNNING,   [RQ_X_SUSPENDED] = LK_SUSPENDED,
-	[RQ_X_DELAYED] = LK_DELAYED,   [RQ_X_RETIRED] = LK_RETIRED,
-};
+/* ---- migration (the adaptive backend): no other op runs ---- */
 
 static void lk_export_rec(struct locked *b, const struct lk_rec *r,
 			  struct rq_export *x)
 {
-	unsigned int st = lk_state(r);
-
 	memset(x, 0, sizeof(*x));
 	x->slot = r->slot;
 	x->gen = r->gen;
-	x->state = lk_to_x[st];
-	x->notified = r->word & LK_NOTIFIED;
-	if (st == LK_SUSPENDED || st == LK_DELAYED) {
+	x->state = lk_state(r);
+	x->notified = lk_notified(r);
+	if (rq_state_parked(lk_state(r))) {
 		const struct rq_susp *e = &b->ss.e[lk_aux(r)];
 
-		x->wait = rq_sk_to_xw[e->kind];
+		x->wait = e->kind;
 		x->val = e->val;
 	}
 }
@@ -854,7 +821,7 @@ static int lk_export(void *be, struct rq_export **out, size_t *n)
 	}
 	for (i = 0; i < (1u << b->tab_bits); i++) {
 		r = &b->tab[i];
-		if (lk_state(r) != LK_EMPTY && lk_state(r) != LK_QUEUED)
+		if (lk_state(r) != RQ_ST_EMPTY && lk_state(r) != RQ_ST_QUEUED)
 			lk_export_rec(b, r, &x[k++]);
 	}
 	*out = x;
@@ -862,44 +829,55 @@ static int lk_export(void *be, struct rq_export **out, size_t *n)
 	return 0;
 }
 
-static int lk_import(void *be, const struct rq_export *x)
+/* One exported slot in: the import proper, under the lock. */
+static int lk_import_locked(struct locked *b, const struct rq_export *x)
 {
-	struct locked *b = be;
-	unsigned int st = lk_from_x[x->state];
+	struct readyq_index idx = { .slot = x->slot, .generation = x->gen };
+	struct rq_park park = { .state = (enum rq_state)x->state,
+				.kind = (enum rq_susp_kind)x->wait,
+				.val = x->val };
 	struct lk_rec *r;
 	int rc;
 
-	rc = lk_reserve_record(b);
-	if (rc)
+	r = lk_new_record(b, idx, &rc);
+	if (!r)
 		return rc;
-	r = lk_probe(b->tab, b->tab_bits, x->slot);
-	r->slot = x->slot;
-	r->gen = x->gen;
-	lk_set(r, LK_IDLE, 0, false);
-	b->nr_rec++;
-	switch (st) {
-	case LK_QUEUED:
+	switch (park.state) {
+	case RQ_ST_QUEUED:
 		lk_enqueue(b, r);
 		break;
-	case LK_SUSPENDED:
-	case LK_DELAYED:
+	case RQ_ST_SUSPENDED:
+	case RQ_ST_DELAYED:
 		rc = rq_susp_reserve(&b->ss);
 		if (rc)
 			return rc;
-		lk_attach(b, r, st, rq_xw_to_sk[x->wait], x->val,
-			  x->notified);
+		lk_attach(b, r, &park, x->notified);
 		break;
-	case LK_RUNNING:
+	case RQ_ST_RUNNING:
 		b->nr_running++;
 		/* fall through */
 	default:
-		lk_set(r, st, 0, x->notified);
+		lk_set(r, park.state, 0, x->notified);
 	}
 	return 0;
 }
 
+/*
+ * No other op runs during an import, so the lock is never contended: it
+ * is taken so that every change of the state has one rule (L: @lock).
+ */
+static int lk_import(void *be, const struct rq_export *x)
+{
+	struct locked *b = be;
+	int rc;
+
+	rq_lock(&b->lock);
+	rc = lk_import_locked(b, x);
+	rq_unlock(&b->lock);
+	return rc;
+}
+
 const struct readyq_ops rq_locked_ops = {
-	.name = "locked",
 	.create = lk_create,
 	.destroy = lk_destroy,
 	.reg = lk_reg,

@@ -95,7 +95,11 @@
 #ifndef RQ_URCU_NO_INLINE /* see configure.ac */
 #define _LGPL_SOURCE
 #endif
-#include "internal.h"
+#include "backend.h"
+#include "alloc.h"
+#include "clock.h"
+#include "lock.h"
+#include "susp.h"
 #include "tsan.h"
 
 #include <urcu-bp.h>
@@ -109,22 +113,13 @@
 #include <stdint.h>
 #include <string.h>
 
-enum lf_state {
-	LF_EMPTY = 0, /* a slot never seen */
-	LF_IDLE,
-	LF_QUEUED,
-	LF_RUNNING,
-	LF_SUSPENDED,
-	LF_DELAYED,
-	LF_RETIRED,
-};
-
-#define LF_STATE_SHIFT 29
-#define LF_NOTIFIED (1ull << 28)
-#define LF_LINKED (1ull << 27)
-#define LF_AUX_MASK ((1u << 27) - 1)
-#define LF_MAX_SUSP (1u << 26)
-#define LF_NIL UINT32_MAX
+/* The low half of a word: enum rq_state, NOTIFIED, LINKED, 27-bit aux. */
+#define LF_STATE_SHIFT (32 - RQ_STATE_BITS)
+#define LF_STATE_MASK ((1u << RQ_STATE_BITS) - 1)
+#define LF_NOTIFIED (1ull << (LF_STATE_SHIFT - 1))
+#define LF_LINKED (1ull << (LF_STATE_SHIFT - 2))
+#define LF_AUX_MASK ((1u << (LF_STATE_SHIFT - 2)) - 1)
+#define LF_MAX_SUSP (1u << 26) /* suspension entries: fit in aux */
 
 #define LF_NR_SHARDS 16
 #define LF_PAGE_SHIFT 5
@@ -163,22 +158,21 @@ struct lf_shard {
 	_Atomic uint64_t q_undo, q_other; /* registered = in - undo - other */
 	_Atomic uint64_t duplicates, notified, unregistered;
 	_Atomic uint64_t completed, stale;
-} __attribute__((aligned(128)));
+} rq_cacheline_aligned;
 
 struct lockfree {
 	struct lf_shard sh[LF_NR_SHARDS];
 
-	struct __cds_wfcq_head qhead __attribute__((aligned(128)));
+	struct __cds_wfcq_head qhead rq_cacheline_aligned;
 	struct rq_lock drain_lock;
-	struct cds_wfcq_tail qtail __attribute__((aligned(128)));
+	struct cds_wfcq_tail qtail rq_cacheline_aligned;
 
-	struct cds_lfht *ht __attribute__((aligned(128)));
+	struct cds_lfht *ht rq_cacheline_aligned;
 	struct rq_waitq *wq;
 	uint64_t qid; /* names this queue in the per-thread page cache */
 	_Atomic uint32_t ticket;
-	void *raw; /* what rq_malloc returned */
 
-	struct rq_lock rare __attribute__((aligned(128)));
+	struct rq_lock rare rq_cacheline_aligned;
 	struct rq_susp_set ss; /* SUSPENDED and DELAYED: lib/susp.c */
 	size_t nr_suspended, nr_delayed;
 	uint64_t run_imported; /* RUNNING entries brought in by import */
@@ -196,11 +190,11 @@ static lf_tls struct {
 	uint64_t qid;
 	uint32_t key;
 	struct lf_page *page;
-} lf_tc;
+} lf_page_cache;
 
 /* ---- words ---- */
 
-static inline uint64_t lf_mkword(uint32_t gen, unsigned int state,
+static inline uint64_t lf_mkword(uint32_t gen, enum rq_state state,
 				 uint32_t aux)
 {
 	return (uint64_t)gen << 32 | (uint64_t)state << LF_STATE_SHIFT |
@@ -212,9 +206,9 @@ static inline uint32_t lf_gen(uint64_t w)
 	return (uint32_t)(w >> 32);
 }
 
-static inline unsigned int lf_state(uint64_t w)
+static inline enum rq_state lf_state(uint64_t w)
 {
-	return (unsigned int)(w >> LF_STATE_SHIFT) & 7u;
+	return (enum rq_state)((w >> LF_STATE_SHIFT) & LF_STATE_MASK);
 }
 
 static inline uint32_t lf_aux(uint64_t w)
@@ -237,7 +231,7 @@ static inline struct lf_shard *lf_shard(struct lockfree *b)
 {
 	uint32_t t = lf_tid;
 
-	if (rq_unlikely(!t)) {
+	if (caa_unlikely(!t)) {
 		t = atomic_fetch_add_explicit(&lf_next_tid, 1,
 					      memory_order_relaxed) + 1;
 		if (!t)
@@ -259,12 +253,16 @@ static inline struct lf_shard *lf_shard(struct lockfree *b)
 
 /* ---- the table ---- */
 
+/* SplitMix64's finalizer (Steele, Lea, Flood): every key bit mixed. */
+#define LF_MIX_1 0xbf58476d1ce4e5b9ull
+#define LF_MIX_2 0x94d049bb133111ebull
+
 static inline unsigned long lf_hash(uint32_t key)
 {
-	uint64_t h = key + 0x9e3779b97f4a7c15ull;
+	uint64_t h = key + RQ_GOLDEN_RATIO_64;
 
-	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
-	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	h = (h ^ (h >> 30)) * LF_MIX_1;
+	h = (h ^ (h >> 27)) * LF_MIX_2;
 	return (unsigned long)(h ^ (h >> 31));
 }
 
@@ -299,7 +297,7 @@ static struct lf_page *lf_page_insert(struct lockfree *b, uint32_t key)
 	struct lf_page *p;
 	uint32_t i;
 
-	p = rq_calloc(1, sizeof(*p)); /* every word LF_EMPTY */
+	p = rq_calloc(1, sizeof(*p)); /* every word RQ_ST_EMPTY */
 	if (!p)
 		return NULL;
 	p->key = key;
@@ -320,7 +318,7 @@ static struct lf_page *lf_page_insert(struct lockfree *b, uint32_t key)
 
 /*
  * The entry of @slot: NULL if its page does not exist and @create is
- * false, or on -ENOMEM (*@rc).  A slot never seen reads LF_EMPTY.
+ * false, or on -ENOMEM (*@rc).  A slot never seen reads RQ_ST_EMPTY.
  */
 static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 			      int *rc)
@@ -328,8 +326,8 @@ static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 	uint32_t key = slot >> LF_PAGE_SHIFT;
 	struct lf_page *p;
 
-	if (rq_likely(lf_tc.qid == b->qid && lf_tc.key == key)) {
-		p = lf_tc.page;
+	if (caa_likely(lf_page_cache.qid == b->qid && lf_page_cache.key == key)) {
+		p = lf_page_cache.page;
 	} else {
 		p = lf_page_lookup(b, key);
 		if (!p) {
@@ -342,9 +340,9 @@ static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 				return NULL;
 			}
 		}
-		lf_tc.qid = b->qid;
-		lf_tc.key = key;
-		lf_tc.page = p;
+		lf_page_cache.qid = b->qid;
+		lf_page_cache.key = key;
+		lf_page_cache.page = p;
 	}
 	return &p->ent[slot & (LF_PAGE - 1)];
 }
@@ -401,9 +399,9 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	if (old & LF_LINKED) {
 		el = *elp;
 		el->link.ticket = lf_new_ticket(b);
-		nw = lf_mkword(gen, LF_QUEUED, el->link.ticket);
+		nw = lf_mkword(gen, RQ_ST_QUEUED, el->link.ticket);
 	} else {
-		nw = lf_mkword(gen, LF_QUEUED, 0);
+		nw = lf_mkword(gen, RQ_ST_QUEUED, 0);
 	}
 	nw |= LF_LINKED;
 	/* Count it before it can be seen QUEUED (see the header). */
@@ -415,9 +413,9 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	}
 	if (!reg)
 		lf_inc(sh, q_other);
-	if (lf_state(old) == LF_QUEUED)
+	if (lf_state(old) == RQ_ST_QUEUED)
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
-	else if (lf_state(old) == LF_RUNNING)
+	else if (lf_state(old) == RQ_ST_RUNNING)
 		lf_inc(sh, run_out);
 	if (el) {
 		*elp = NULL;
@@ -435,14 +433,15 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
  * when the earliest deadline moved earlier.
  */
 static bool lf_attach(struct lockfree *b, struct lf_ent *e,
-		      unsigned int state, enum rq_susp_kind kind, uint64_t val,
-		      struct lf_qel *spare)
+		      const struct rq_park *park, struct lf_qel *spare)
 {
 	bool earlier;
 
+	rq_lock_assert_held(&b->rare);
 	/* Takes rq_susp_next_free(), which the caller put in the word. */
-	rq_susp_add(&b->ss, kind, val, (uintptr_t)e, spare, &earlier);
-	if (state == LF_SUSPENDED)
+	rq_susp_add(&b->ss, park->kind, park->val, (uintptr_t)e, spare,
+		    &earlier);
+	if (park->state == RQ_ST_SUSPENDED)
 		b->nr_suspended++;
 	else
 		b->nr_delayed++;
@@ -456,7 +455,7 @@ static void lf_detach(struct lockfree *b, uint64_t old)
 
 	rq_free(b->ss.e[s].spare);
 	rq_susp_del(&b->ss, s);
-	if (lf_state(old) == LF_SUSPENDED)
+	if (lf_state(old) == RQ_ST_SUSPENDED)
 		b->nr_suspended--;
 	else
 		b->nr_delayed--;
@@ -464,7 +463,7 @@ static void lf_detach(struct lockfree *b, uint64_t old)
 
 static inline bool lf_is_susp(uint64_t w)
 {
-	return lf_state(w) == LF_SUSPENDED || lf_state(w) == LF_DELAYED;
+	return rq_state_parked(lf_state(w));
 }
 
 /*
@@ -508,7 +507,7 @@ static int lf_susp_to_queue(struct lockfree *b, struct lf_shard *sh,
  * Returns 1 if done, 0 if the word left S/D or @gen.
  */
 static int lf_susp_cancel(struct lockfree *b, struct lf_ent *e, uint32_t gen,
-			  unsigned int state)
+			  enum rq_state state)
 {
 	uint64_t w = lf_load(e), nw;
 
@@ -590,16 +589,13 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 {
 	unsigned long init = lf_pow2(cfg->capacity_hint / LF_PAGE);
 	struct lockfree *b;
-	void *raw;
 
 	if (init < LF_MIN_BUCKETS)
 		init = LF_MIN_BUCKETS;
 	pthread_once(&lf_anchor_once, lf_anchor_init);
-	raw = rq_calloc(1, sizeof(*b) + 127);
-	if (!raw)
+	b = rq_zalloc_aligned(sizeof(*b));
+	if (!b)
 		return -ENOMEM;
-	b = (struct lockfree *)(((uintptr_t)raw + 127) & ~(uintptr_t)127);
-	b->raw = raw;
 	b->wq = wq;
 	b->qid = atomic_fetch_add_explicit(&lf_next_qid, 1,
 					   memory_order_relaxed);
@@ -610,7 +606,7 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	b->ht = cds_lfht_new(init, init, 0,
 			     CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	if (!b->ht) {
-		rq_free(raw);
+		rq_free(b);
 		return -ENOMEM;
 	}
 	__cds_wfcq_init(&b->qhead, &b->qtail);
@@ -664,17 +660,59 @@ static void lf_destroy(void *be)
 		rq_free(p);
 	}
 	for (i = 0; i < b->ss.cap; i++)
-		if (b->ss.e[i].kind != RQ_SK_FREE)
+		if (b->ss.e[i].kind != RQ_SK_NONE)
 			rq_free(b->ss.e[i].spare);
 	rq_susp_fini(&b->ss);
-	rq_free(b->raw);
+	rq_free(b);
 }
 
 /*
- * register on an existing entry, or (@in_complete) the seed's ready/yield
- * on one that is not running.  Returns 1 (queued: the caller kicks), 0,
- * -ESTALE, -ENOMEM, or -EAGAIN when @in_complete and the entry turned
- * RUNNING meanwhile (the caller finishes the turn instead).
+ * Under nothing: a register of a newer generation on a SUSPENDED or
+ * DELAYED entry (generation @cur in the word): the rare path, under @rare.
+ * Returns 1, 0 if the word changed (look again), -ENOMEM.
+ */
+static int lf_reset_parked(struct lockfree *b, struct lf_shard *sh,
+			   struct lf_ent *e, uint32_t cur, uint32_t gen)
+{
+	int rc;
+
+	rq_lock(&b->rare);
+	rc = lf_susp_to_queue(b, sh, e, cur, gen, true);
+	rq_unlock(&b->rare);
+	return rc;
+}
+
+/*
+ * The RQ_REG_QUEUE step of a register on word *@w: 1 queued, 0 the word
+ * changed (*@w has the new one), -ENOMEM.  *@elp: a spare element, kept
+ * across retries.
+ */
+static int lf_register_queue(struct lockfree *b, struct lf_shard *sh,
+			     struct lf_ent *e, uint64_t *w, uint32_t gen,
+			     struct lf_qel **elp)
+{
+	int rc;
+
+	if (lf_is_susp(*w)) {
+		rc = lf_reset_parked(b, sh, e, lf_gen(*w), gen);
+		if (!rc)
+			*w = lf_load(e);
+		return rc;
+	}
+	if ((*w & LF_LINKED) && !*elp) {
+		*elp = lf_qel_new(e);
+		if (!*elp)
+			return -ENOMEM;
+	}
+	return lf_try_queue(b, sh, e, w, gen, elp, true) ? 1 : 0;
+}
+
+/*
+ * register on an existing entry, as rq_reg_decide() says, or
+ * (@in_complete) a ready/yield completion on one that is not running.
+ * Returns 1 (queued: the caller kicks), 0, -ESTALE, -ENOMEM, or -EAGAIN
+ * when @in_complete and the entry turned RUNNING meanwhile (the caller
+ * finishes the turn instead).
  */
 static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 			   struct lf_ent *e, uint32_t gen, bool in_complete)
@@ -684,56 +722,36 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 	int rc;
 
 	for (;;) {
-		unsigned int st = lf_state(w);
-
-		if (st != LF_EMPTY &&
-		    (gen < lf_gen(w) ||
-		     (gen == lf_gen(w) && st == LF_RETIRED))) {
+		switch (rq_reg_decide(lf_state(w), lf_gen(w), gen)) {
+		case RQ_REG_STALE:
 			lf_inc(sh, stale);
 			rc = -ESTALE;
-			break;
-		}
-		if (gen > lf_gen(w) && lf_is_susp(w)) {
-			/* Generation reset of a suspension: the rare path. */
-			rq_lock(&b->rare);
-			rc = lf_susp_to_queue(b, sh, e, lf_gen(w), gen, true);
-			rq_unlock(&b->rare);
-			if (rc == 0) {
-				w = lf_load(e);
-				continue;
-			}
-			break;
-		}
-		if (gen != lf_gen(w) || st == LF_IDLE || st == LF_EMPTY) {
-			if ((w & LF_LINKED) && !el) {
-				el = lf_qel_new(e);
-				if (!el) {
-					rc = -ENOMEM;
-					break;
-				}
-			}
-			if (!lf_try_queue(b, sh, e, &w, gen, &el, true))
-				continue;
-			rc = 1;
-			break;
-		}
-		if (st == LF_RUNNING && in_complete) {
-			rc = -EAGAIN;
-			break;
-		}
-		if (st == LF_QUEUED) {
+			goto out;
+		case RQ_REG_QUEUE:
+			rc = lf_register_queue(b, sh, e, &w, gen, &el);
+			if (rc)
+				goto out;
+			continue;
+		case RQ_REG_DUPLICATE:
 			lf_inc(sh, duplicates);
 			rc = 0;
+			goto out;
+		case RQ_REG_NOTIFY:
 			break;
 		}
-		if (st == LF_RUNNING && !(w & LF_NOTIFIED) &&
-		    !lf_cas(e, &w, w | LF_NOTIFIED))
-			continue;
+		if (lf_state(w) == RQ_ST_RUNNING) {
+			rc = -EAGAIN;
+			if (in_complete)
+				goto out;
+			if (!(w & LF_NOTIFIED) && !lf_cas(e, &w, w | LF_NOTIFIED))
+				continue;
+		}
 		/* RUNNING, SUSPENDED, DELAYED: remembered. */
 		lf_inc(sh, notified);
 		rc = 0;
-		break;
+		goto out;
 	}
+out:
 	rq_free(el);
 	return rc;
 }
@@ -761,18 +779,18 @@ static int lf_reg(void *be, struct readyq_index idx)
  * 1 if something was cancelled, 0 if not, -ESTALE.
  */
 static int lf_cancel(struct lockfree *b, struct lf_shard *sh,
-		     struct lf_ent *e, uint32_t gen, unsigned int state,
+		     struct lf_ent *e, uint32_t gen, enum rq_state state,
 		     bool in_complete)
 {
 	uint64_t w = lf_load(e), nw;
 	int rc;
 
 	for (;;) {
-		unsigned int st = lf_state(w);
+		enum rq_state st = lf_state(w);
 
-		if (st == LF_EMPTY)
+		if (st == RQ_ST_EMPTY)
 			return 0;
-		if (lf_gen(w) != gen || st == LF_RETIRED) {
+		if (!rq_is_current(st, lf_gen(w), gen)) {
 			lf_inc(sh, stale);
 			return -ESTALE;
 		}
@@ -785,7 +803,7 @@ static int lf_cancel(struct lockfree *b, struct lf_shard *sh,
 			w = lf_load(e);
 			continue;
 		}
-		if (st == LF_RUNNING) {
+		if (st == RQ_ST_RUNNING) {
 			if (in_complete)
 				return -EAGAIN;
 			nw = w & ~LF_NOTIFIED;
@@ -800,7 +818,7 @@ static int lf_cancel(struct lockfree *b, struct lf_shard *sh,
 			return 0;
 		if (!lf_cas(e, &w, nw))
 			continue;
-		if (st == LF_QUEUED) {
+		if (st == RQ_ST_QUEUED) {
 			atomic_fetch_add_explicit(&sh->q_out, 1,
 						  memory_order_relaxed);
 			return 1;
@@ -819,7 +837,7 @@ static int lf_unreg(void *be, struct readyq_index idx)
 	e = lf_find(b, idx.slot, false, &rc);
 	if (!e)
 		return 0;
-	rc = lf_cancel(b, sh, e, idx.generation, LF_IDLE, false);
+	rc = lf_cancel(b, sh, e, idx.generation, RQ_ST_IDLE, false);
 	if (rc == 1)
 		lf_inc(sh, unregistered);
 	return rc;
@@ -841,9 +859,9 @@ static bool lf_take(struct lf_link *l, struct readyq_index *out)
 	}
 	w = lf_load(e);
 	for (;;) {
-		live = lf_state(w) == LF_QUEUED && lf_aux(w) == l->ticket;
+		live = lf_state(w) == RQ_ST_QUEUED && lf_aux(w) == l->ticket;
 		if (live)
-			nw = lf_mkword(lf_gen(w), LF_RUNNING, 0) |
+			nw = lf_mkword(lf_gen(w), RQ_ST_RUNNING, 0) |
 			     (el ? (w & LF_LINKED) : 0);
 		else if (!el)
 			nw = w & ~LF_LINKED; /* own link free again */
@@ -905,37 +923,20 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 }
 
 /*
- * SUSPENDED or FAILED with a delay, on a RUNNING entry: under @rare.
- * Returns 3 done, 2 done and the earliest deadline moved earlier, 0 the
- * word changed under us (retry from the top), -ENOMEM.
+ * A parking result (rq_turn_end() said PARK) on a RUNNING entry: under
+ * @rare.  Returns 0 done (*@kick RQ_KICK_TIMER when the earliest
+ * deadline moved earlier), -EAGAIN the word changed, -ENOMEM.
  */
-static int lf_suspend(struct lockfree *b, struct lf_shard *sh,
-		      struct lf_ent *e, uint64_t w,
-		      const struct readyq_result *res)
+static int lf_park(struct lockfree *b, struct lf_shard *sh, struct lf_ent *e,
+		   uint64_t w, const struct readyq_result *res,
+		   enum rq_kick *kick)
 {
 	struct lf_qel *spare = NULL;
-	enum rq_susp_kind kind;
-	unsigned int state;
-	uint64_t val = 0;
-	uint32_t s;
+	struct rq_park park;
+	uint64_t nw;
 	int rc;
 
-	if (res->outcome == READYQ_FAILED) {
-		state = LF_DELAYED;
-		kind = RQ_SK_TIMED;
-		val = rq_deadline_after(rq_now_ns(), res->delay_ns);
-	} else {
-		state = LF_SUSPENDED;
-		if (res->resume_on == READYQ_RESUME_SIGNAL) {
-			kind = RQ_SK_SIGNAL;
-			val = res->signal_key;
-		} else if (res->resume_on == READYQ_RESUME_AFTER) {
-			kind = RQ_SK_TIMED;
-			val = rq_deadline_after(rq_now_ns(), res->delay_ns);
-		} else {
-			kind = RQ_SK_CAPACITY;
-		}
-	}
+	rq_park_decode(res, &park);
 	rq_lock(&b->rare);
 	rc = rq_susp_reserve(&b->ss);
 	if (rc)
@@ -954,68 +955,95 @@ static int lf_suspend(struct lockfree *b, struct lf_shard *sh,
 			goto out;
 		}
 	}
-	s = rq_susp_next_free(&b->ss);
-	rc = 0;
-	if (!lf_cas(e, &w, lf_mkword(lf_gen(w), state, s) |
-				   (w & (LF_LINKED | LF_NOTIFIED))))
+	nw = lf_mkword(lf_gen(w), park.state, rq_susp_next_free(&b->ss)) |
+	     (w & (LF_LINKED | LF_NOTIFIED));
+	rc = -EAGAIN;
+	if (!lf_cas(e, &w, nw))
 		goto out;
 	lf_inc(sh, run_out);
-	rc = lf_attach(b, e, state, kind, val, spare) ? 2 : 3;
+	if (lf_attach(b, e, &park, spare))
+		*kick = RQ_KICK_TIMER;
 	spare = NULL;
+	rc = 0;
 out:
 	rq_unlock(&b->rare);
 	rq_free(spare);
 	return rc;
 }
 
-/*
- * complete on a RUNNING entry (word @w).  Returns 1 queued, 2 earlier
- * deadline, 3 done, 0 retry (word changed), -ENOMEM.
- */
-static int lf_finish_turn(struct lockfree *b, struct lf_shard *sh,
-			  struct lf_ent *e, uint64_t w,
-			  const struct readyq_result *res)
+/* A RUNNING entry (word @w) back to the queue: 0, -EAGAIN, -ENOMEM. */
+static int lf_requeue(struct lockfree *b, struct lf_shard *sh,
+		      struct lf_ent *e, uint64_t w, enum rq_kick *kick)
 {
-	bool notified = w & LF_NOTIFIED;
 	struct lf_qel *el = NULL;
-	unsigned int st;
-	int rc;
+	int rc = -EAGAIN;
 
-	switch (res->outcome) {
-	case READYQ_COMPLETED:
-		if (res->ready_hint || notified)
-			goto requeue;
-		st = LF_IDLE;
-		break;
-	case READYQ_YIELDED:
-		goto requeue;
-	case READYQ_FAILED:
-		if (res->delay_ns)
-			return lf_suspend(b, sh, e, w, res);
-		if (notified)
-			goto requeue;
-		st = LF_IDLE;
-		break;
-	case READYQ_SUSPENDED:
-		return lf_suspend(b, sh, e, w, res);
-	default: /* READYQ_STOPPED */
-		st = LF_RETIRED;
-		break;
-	}
-	if (!lf_cas(e, &w, lf_mkword(lf_gen(w), st, 0) | (w & LF_LINKED)))
-		return 0;
-	lf_inc(sh, run_out);
-	return 3;
-
-requeue:
 	if (w & LF_LINKED) {
 		el = lf_qel_new(e);
 		if (!el)
 			return -ENOMEM;
 	}
-	rc = lf_try_queue(b, sh, e, &w, lf_gen(w), &el, false) ? 1 : 0;
+	if (lf_try_queue(b, sh, e, &w, lf_gen(w), &el, false)) {
+		*kick = RQ_KICK_WORK;
+		rc = 0;
+	}
 	rq_free(el);
 	return rc;
+}
+
+/*
+ * complete on a RUNNING entry (word @w), as rq_turn_end() says.
+ * Returns 0 done (*@kick set), -EAGAIN the word changed, -ENOMEM.
+ */
+static int lf_finish_turn(struct lockfree *b, struct lf_shard *sh,
+			  struct lf_ent *e, uint64_t w,
+			  const struct readyq_result *res, enum rq_kick *kick)
+{
+	enum rq_state st;
+
+	switch (rq_turn_end(res, w & LF_NOTIFIED)) {
+	case RQ_END_REQUEUE:
+		return lf_requeue(b, sh, e, w, kick);
+	case RQ_END_PARK:
+		return lf_park(b, sh, e, w, res, kick);
+	case RQ_END_IDLE:
+		st = RQ_ST_IDLE;
+		break;
+	default: /* RQ_END_RETIRE */
+		st = RQ_ST_RETIRED;
+		break;
+	}
+	if (!lf_cas(e, &w, lf_mkword(lf_gen(w), st, 0) | (w & LF_LINKED)))
+		return -EAGAIN;
+	lf_inc(sh, run_out);
+	return 0;
+}
+
+/*
+ * complete on an entry that is not RUNNING, as rq_outside_turn() says.
+ * Returns 0 (*@kick set), -EAGAIN (it became RUNNING: finish the turn
+ * instead), -ESTALE, -ENOMEM.
+ */
+static int lf_outside_turn(struct lockfree *b, struct lf_shard *sh,
+			   struct lf_ent *e, uint32_t gen,
+			   const struct readyq_result *res, enum rq_kick *kick)
+{
+	int rc;
+
+	switch (rq_outside_turn(res)) {
+	case RQ_OUT_REGISTER:
+		rc = lf_register_ent(b, sh, e, gen, true);
+		if (rc == 1)
+			*kick = RQ_KICK_WORK;
+		break;
+	case RQ_OUT_CANCEL:
+		rc = lf_cancel(b, sh, e, gen, RQ_ST_IDLE, true);
+		break;
+	default: /* RQ_OUT_RETIRE */
+		rc = lf_cancel(b, sh, e, gen, RQ_ST_RETIRED, true);
+		break;
+	}
+	return rc < 0 ? rc : 0;
 }
 
 static int lf_complete(void *be, struct readyq_index idx,
@@ -1023,6 +1051,7 @@ static int lf_complete(void *be, struct readyq_index idx,
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
+	enum rq_kick kick;
 	struct lf_ent *e;
 	uint64_t w;
 	int rc;
@@ -1030,49 +1059,28 @@ static int lf_complete(void *be, struct readyq_index idx,
 	e = lf_find(b, idx.slot, true, &rc);
 	if (!e)
 		return rc;
-	for (;;) {
+	do {
+		kick = RQ_KICK_NONE;
 		w = lf_load(e);
-		if (lf_state(w) == LF_EMPTY) {
+		if (lf_state(w) == RQ_ST_EMPTY) {
 			/* Unknown slot: make it IDLE, as register would. */
-			lf_cas(e, &w, lf_mkword(idx.generation, LF_IDLE, 0));
-			continue;
-		}
-		if (lf_gen(w) != idx.generation ||
-		    lf_state(w) == LF_RETIRED) {
+			lf_cas(e, &w, lf_mkword(idx.generation, RQ_ST_IDLE, 0));
+			rc = -EAGAIN;
+		} else if (!rq_is_current(lf_state(w), lf_gen(w),
+					  idx.generation)) {
 			lf_inc(sh, stale);
 			return -ESTALE;
+		} else if (lf_state(w) == RQ_ST_RUNNING) {
+			rc = lf_finish_turn(b, sh, e, w, res, &kick);
+		} else {
+			rc = lf_outside_turn(b, sh, e, idx.generation, res,
+					     &kick);
 		}
-		if (lf_state(w) == LF_RUNNING) {
-			rc = lf_finish_turn(b, sh, e, w, res);
-			if (rc == 0)
-				continue;
-			if (rc < 0)
-				return rc;
-			break;
-		}
-		/* Not running: the seed's rules. */
-		if (res->outcome == READYQ_YIELDED ||
-		    (res->outcome == READYQ_COMPLETED && res->ready_hint))
-			rc = lf_register_ent(b, sh, e, idx.generation, true);
-		else
-			rc = lf_cancel(b, sh, e, idx.generation,
-				       res->outcome == READYQ_STOPPED ?
-					       LF_RETIRED :
-					       LF_IDLE,
-				       true);
-		if (rc == -EAGAIN)
-			continue; /* it became RUNNING: finish the turn */
-		if (rc < 0)
-			return rc;
-		if (res->outcome != READYQ_YIELDED && !res->ready_hint)
-			rc = 0; /* cancelled: nothing to wake */
-		break;
-	}
+	} while (rc == -EAGAIN);
+	if (rc)
+		return rc;
 	lf_inc(sh, completed);
-	if (rc == 1)
-		rq_waitq_kick(b->wq);
-	else if (rc == 2)
-		rq_waitq_kick_timer(b->wq);
+	rq_waitq_kick_for(b->wq, kick);
 	return 0;
 }
 
@@ -1088,9 +1096,9 @@ static int lf_resume(void *be, struct readyq_index idx)
 	if (!e)
 		return 0;
 	w = lf_load(e);
-	if (lf_state(w) == LF_EMPTY)
+	if (lf_state(w) == RQ_ST_EMPTY)
 		return 0;
-	if (lf_gen(w) != idx.generation || lf_state(w) == LF_RETIRED) {
+	if (!rq_is_current(lf_state(w), lf_gen(w), idx.generation)) {
 		lf_inc(sh, stale);
 		return -ESTALE;
 	}
@@ -1117,7 +1125,7 @@ static int lf_resume_signal(void *be, uint64_t key)
 		struct lf_ent *e = (struct lf_ent *)b->ss.e[s].owner;
 		uint32_t gen;
 
-		next = b->ss.e[s].a;
+		next = b->ss.e[s].chain.next;
 		if (b->ss.e[s].val != key)
 			continue;
 		gen = lf_gen(lf_load(e));
@@ -1196,28 +1204,16 @@ static void lf_stats(void *be, struct readyq_stats *st)
 
 /* ---- migration (the adaptive backend): no other op runs ---- */
 
-static const uint8_t lf_to_x[] = {
-	[LF_IDLE] = RQ_X_IDLE,	       [LF_QUEUED] = RQ_X_QUEUED,
-	[LF_RUNNING] = RQ_X_RUNNING,   [LF_SUSPENDED] = RQ_X_SUSPENDED,
-	[LF_DELAYED] = RQ_X_DELAYED,   [LF_RETIRED] = RQ_X_RETIRED,
-};
-
-static const uint8_t lf_from_x[] = {
-	[RQ_X_IDLE] = LF_IDLE,	       [RQ_X_QUEUED] = LF_QUEUED,
-	[RQ_X_RUNNING] = LF_RUNNING,   [RQ_X_SUSPENDED] = LF_SUSPENDED,
-	[RQ_X_DELAYED] = LF_DELAYED,   [RQ_X_RETIRED] = LF_RETIRED,
-};
-
 static void lf_export_ent(struct lockfree *b, const struct lf_ent *e,
 			  uint64_t w, struct rq_export *x)
 {
 	memset(x, 0, sizeof(*x));
 	x->slot = e->link.slot;
 	x->gen = lf_gen(w);
-	x->state = lf_to_x[lf_state(w)];
+	x->state = lf_state(w);
 	x->notified = w & LF_NOTIFIED;
 	if (lf_is_susp(w)) {
-		x->wait = rq_sk_to_xw[b->ss.e[lf_aux(w)].kind];
+		x->wait = b->ss.e[lf_aux(w)].kind;
 		x->val = b->ss.e[lf_aux(w)].val;
 	}
 }
@@ -1251,14 +1247,14 @@ static int lf_export(void *be, struct rq_export **out, size_t *n)
 		e = l->ticket ? caa_container_of(l, struct lf_qel, link)->ent :
 				caa_container_of(l, struct lf_ent, link);
 		w = lf_load(e);
-		if (lf_state(w) == LF_QUEUED && lf_aux(w) == l->ticket)
+		if (lf_state(w) == RQ_ST_QUEUED && lf_aux(w) == l->ticket)
 			lf_export_ent(b, e, w, &x[k++]);
 	}
 	urcu_bp_read_lock();
 	cds_lfht_for_each_entry(b->ht, &it, p, hnode) {
 		for (i = 0; i < LF_PAGE; i++) {
 			w = lf_load(&p->ent[i]);
-			if (lf_state(w) != LF_EMPTY && lf_state(w) != LF_QUEUED)
+			if (lf_state(w) != RQ_ST_EMPTY && lf_state(w) != RQ_ST_QUEUED)
 				lf_export_ent(b, &p->ent[i], w, &x[k++]);
 		}
 	}
@@ -1272,7 +1268,10 @@ static int lf_import(void *be, const struct rq_export *x)
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
-	unsigned int st = lf_from_x[x->state];
+	enum rq_state st = (enum rq_state)x->state;
+	struct rq_park park = { .state = st,
+				.kind = (enum rq_susp_kind)x->wait,
+				.val = x->val };
 	uint64_t nflag = x->notified ? LF_NOTIFIED : 0;
 	struct lf_ent *e;
 	uint32_t s;
@@ -1282,7 +1281,7 @@ static int lf_import(void *be, const struct rq_export *x)
 	if (!e)
 		return rc ? rc : -ENOMEM;
 	switch (st) {
-	case LF_QUEUED:
+	case RQ_ST_QUEUED:
 		/*
 		 * Counted as a queueing that was not a register.  No other
 		 * op is in flight: plain adds, not locked instructions.
@@ -1290,13 +1289,13 @@ static int lf_import(void *be, const struct rq_export *x)
 		lf_add_quiet(sh, q_in);
 		lf_add_quiet(sh, q_other);
 		atomic_store_explicit(&e->word,
-				      lf_mkword(x->gen, LF_QUEUED, 0) |
+				      lf_mkword(x->gen, RQ_ST_QUEUED, 0) |
 					      LF_LINKED,
 				      memory_order_relaxed);
 		lf_push(b, &e->link);
 		break;
-	case LF_SUSPENDED:
-	case LF_DELAYED:
+	case RQ_ST_SUSPENDED:
+	case RQ_ST_DELAYED:
 		rq_lock(&b->rare);
 		rc = rq_susp_reserve(&b->ss);
 		if (!rc) {
@@ -1304,12 +1303,11 @@ static int lf_import(void *be, const struct rq_export *x)
 			atomic_store_explicit(&e->word,
 					      lf_mkword(x->gen, st, s) | nflag,
 					      memory_order_relaxed);
-			lf_attach(b, e, st, rq_xw_to_sk[x->wait], x->val,
-				  NULL);
+			lf_attach(b, e, &park, NULL);
 		}
 		rq_unlock(&b->rare);
 		break;
-	case LF_RUNNING:
+	case RQ_ST_RUNNING:
 		b->run_imported++;
 		/* fall through */
 	default:
@@ -1320,7 +1318,6 @@ static int lf_import(void *be, const struct rq_export *x)
 }
 
 const struct readyq_ops rq_lockfree_ops = {
-	.name = "lockfree",
 	.create = lf_create,
 	.destroy = lf_destroy,
 	.reg = lf_reg,

@@ -1,43 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * susp.c - the suspension set both backends keep SUSPENDED and DELAYED
- *          indices in
- *
- * Overview
- * --------
- * One entry (struct rq_susp) per suspended or delayed index, in an array
- * with a free list.  Entries waiting for a deadline sit in a binary
- * min-heap (a = heap position); entries waiting for a signal key sit in a
- * chained hash of keys (a = next, b = prev); capacity waits are in
- * neither.  The earliest deadline is mirrored in @next_deadline (seq_cst
- * store) for lock-free readers.
- *
- * Locking: none here.  The owning backend serialises every call (the
- * locked backend's lock, the lock-free backend's @rare lock); only
- * @next_deadline may be read without it.
- *
- * Allocation: rq_susp_reserve() grows the arrays before the caller
- * changes any state, so that rq_susp_add() never fails.
+ *          indices in; the overview and locking rules are in susp.h
  */
-#include "internal.h"
+#include "susp.h"
+#include "alloc.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* Between a suspension's kind and its migration form (struct rq_export). */
-const uint8_t rq_sk_to_xw[] = {
-	[RQ_SK_FREE] = RQ_XW_NONE,
-	[RQ_SK_SIGNAL] = RQ_XW_SIGNAL,
-	[RQ_SK_TIMED] = RQ_XW_TIMED,
-	[RQ_SK_CAPACITY] = RQ_XW_CAPACITY,
-};
-
-const uint8_t rq_xw_to_sk[] = {
-	[RQ_XW_NONE] = RQ_SK_FREE,
-	[RQ_XW_SIGNAL] = RQ_SK_SIGNAL,
-	[RQ_XW_TIMED] = RQ_SK_TIMED,
-	[RQ_XW_CAPACITY] = RQ_SK_CAPACITY,
-};
+#define RQ_SUSP_MIN_CAP 16 /* entries allocated by the first reserve */
 
 void rq_susp_init(struct rq_susp_set *ss, uint32_t max)
 {
@@ -65,7 +37,7 @@ static void rq_susp_publish(struct rq_susp_set *ss)
 static void rq_heap_place(struct rq_susp_set *ss, uint32_t pos, uint32_t s)
 {
 	ss->heap[pos] = s;
-	ss->e[s].a = pos;
+	ss->e[s].heap_pos = pos;
 }
 
 static void rq_heap_up(struct rq_susp_set *ss, uint32_t pos)
@@ -111,17 +83,17 @@ static void rq_heap_remove(struct rq_susp_set *ss, uint32_t pos)
 		return;
 	rq_heap_place(ss, pos, last);
 	rq_heap_up(ss, pos);
-	rq_heap_down(ss, ss->e[last].a);
+	rq_heap_down(ss, ss->e[last].heap_pos);
 }
 
 static void rq_chain_link(struct rq_susp_set *ss, uint32_t s)
 {
 	uint32_t h = rq_susp_bucket(ss, ss->e[s].val);
 
-	ss->e[s].a = ss->bucket[h];
-	ss->e[s].b = RQ_SUSP_NIL;
+	ss->e[s].chain.next = ss->bucket[h];
+	ss->e[s].chain.prev = RQ_SUSP_NIL;
 	if (ss->bucket[h] != RQ_SUSP_NIL)
-		ss->e[ss->bucket[h]].b = s;
+		ss->e[ss->bucket[h]].chain.prev = s;
 	ss->bucket[h] = s;
 }
 
@@ -129,12 +101,12 @@ static void rq_chain_unlink(struct rq_susp_set *ss, uint32_t s)
 {
 	struct rq_susp *e = &ss->e[s];
 
-	if (e->b != RQ_SUSP_NIL)
-		ss->e[e->b].a = e->a;
+	if (e->chain.prev != RQ_SUSP_NIL)
+		ss->e[e->chain.prev].chain.next = e->chain.next;
 	else
-		ss->bucket[rq_susp_bucket(ss, e->val)] = e->a;
-	if (e->a != RQ_SUSP_NIL)
-		ss->e[e->a].b = e->b;
+		ss->bucket[rq_susp_bucket(ss, e->val)] = e->chain.next;
+	if (e->chain.next != RQ_SUSP_NIL)
+		ss->e[e->chain.next].chain.prev = e->chain.prev;
 }
 
 /**
@@ -146,7 +118,7 @@ static void rq_chain_unlink(struct rq_susp_set *ss, uint32_t s)
  */
 int rq_susp_reserve(struct rq_susp_set *ss)
 {
-	uint32_t cap = ss->cap ? ss->cap * 2 : 16, i;
+	uint32_t cap = ss->cap ? ss->cap * 2 : RQ_SUSP_MIN_CAP, i;
 	struct rq_susp *e;
 	uint32_t *heap, *bucket;
 
@@ -169,9 +141,9 @@ int rq_susp_reserve(struct rq_susp_set *ss)
 		memcpy(heap, ss->heap, sizeof(*heap) * ss->heap_len);
 	memset(bucket, 0xff, sizeof(*bucket) * cap);
 	for (i = cap; i-- > ss->cap;) {
-		e[i].kind = RQ_SK_FREE;
+		e[i].kind = RQ_SK_NONE;
 		e[i].spare = NULL;
-		e[i].a = ss->free;
+		e[i].next_free = ss->free;
 		ss->free = i;
 	}
 	rq_susp_fini(ss);
@@ -206,7 +178,7 @@ uint32_t rq_susp_add(struct rq_susp_set *ss, enum rq_susp_kind kind,
 	uint32_t s = ss->free;
 	struct rq_susp *e = &ss->e[s];
 
-	ss->free = e->a;
+	ss->free = e->next_free;
 	e->kind = kind;
 	e->val = val;
 	e->owner = owner;
@@ -216,8 +188,8 @@ uint32_t rq_susp_add(struct rq_susp_set *ss, enum rq_susp_kind kind,
 		rq_chain_link(ss, s);
 	} else if (kind == RQ_SK_TIMED) {
 		ss->heap[ss->heap_len] = s;
-		e->a = ss->heap_len++;
-		rq_heap_up(ss, e->a);
+		e->heap_pos = ss->heap_len++;
+		rq_heap_up(ss, e->heap_pos);
 		if (ss->heap[0] == s) {
 			rq_susp_publish(ss);
 			*earlier = true;
@@ -240,14 +212,14 @@ void rq_susp_del(struct rq_susp_set *ss, uint32_t s)
 	if (e->kind == RQ_SK_SIGNAL) {
 		rq_chain_unlink(ss, s);
 	} else if (e->kind == RQ_SK_TIMED) {
-		bool top = e->a == 0;
+		bool top = e->heap_pos == 0;
 
-		rq_heap_remove(ss, e->a);
+		rq_heap_remove(ss, e->heap_pos);
 		if (top)
 			rq_susp_publish(ss);
 	}
-	e->kind = RQ_SK_FREE;
+	e->kind = RQ_SK_NONE;
 	e->spare = NULL;
-	e->a = ss->free;
+	e->next_free = ss->free;
 	ss->free = s;
 }

@@ -2,7 +2,7 @@
 /*
  * wait.c - futexes, the three-state lock and level-triggered waiting
  *
- * Waiting protocol (see internal.h):
+ * Waiting protocol (see waitq.h):
  *
  *   sleeper                              producer
  *   -------                              --------
@@ -20,8 +20,9 @@
  * Deadlines: at most one sleeper (the timer owner) bounds its sleep by the
  * backend's earliest deadline, so a due deadline wakes one thread, not
  * all.  It sleeps with RQ_WAKE_TIMER in its futex bitset: a backend whose
- * earliest deadline moves earlier wakes just that thread to re-arm.  A timer owner that leaves while others sleep and a deadline is
- * pending hands the timer on by waking one of them.
+ * earliest deadline moves earlier wakes just that thread to re-arm.  A
+ * timer owner that leaves while others sleep and a deadline is pending
+ * hands the timer on by waking one of them.
  *
  * Event fd: readyq_fd() creates an eventfd lazily and sets RQ_SLEEPERS_FD
  * in @sleepers, then polls once.  Every kick (new QUEUED index, earlier
@@ -30,72 +31,17 @@
  * came after the read and leaves the fd readable again.  A register that
  * published before the flag was set is caught by that first poll.
  */
-#include "internal.h"
+#include "waitq.h"
+#include "backend.h"
+#include "clock.h"
+#include "futex.h"
 #include "probes.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-long rq_futex_wait(_Atomic uint32_t *uaddr, uint32_t val,
-		   uint64_t abs_deadline_ns, uint32_t bits)
-{
-	struct timespec ts, *tsp = NULL;
-	long rc;
-
-	if (abs_deadline_ns != RQ_NO_DEADLINE) {
-		ts.tv_sec = (time_t)(abs_deadline_ns / 1000000000ull);
-		ts.tv_nsec = (long)(abs_deadline_ns % 1000000000ull);
-		tsp = &ts;
-	}
-	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
-	rc = syscall(SYS_futex, (uint32_t *)uaddr,
-		     FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val, tsp, NULL,
-		     bits);
-	return rc < 0 ? -errno : 0;
-}
-
-void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits)
-{
-	syscall(SYS_futex, (uint32_t *)uaddr,
-		FUTEX_WAKE_BITSET | FUTEX_PRIVATE_FLAG, nr, NULL, NULL, bits);
-}
-
-#define RQ_LOCK_SPIN 100
-
-bool rq_lock_slow(struct rq_lock *l)
-{
-	uint32_t c;
-	int spin;
-
-	/*
-	 * Spin briefly: critical sections are a few dozen instructions.
-	 * Measured on 2 vCPUs (perf/README.md): 100 pauses beat 10 in
-	 * steady state; a waiter-counting lock without the sticky
-	 * "contended" state was slower at 4 and 8 threads than this one,
-	 * whose sleepers are woken one per unlock.
-	 */
-	for (spin = 0; spin < RQ_LOCK_SPIN; spin++) {
-		rq_cpu_relax();
-		c = atomic_load_explicit(&l->word, memory_order_relaxed);
-		if (c == 0) {
-			if (atomic_compare_exchange_weak_explicit(
-				    &l->word, &c, 1, memory_order_acquire,
-				    memory_order_relaxed))
-				return true;
-		}
-	}
-	c = atomic_exchange_explicit(&l->word, 2, memory_order_acquire);
-	while (c != 0) {
-		rq_futex_wait(&l->word, 2, RQ_NO_DEADLINE, RQ_WAKE_ALL);
-		c = atomic_exchange_explicit(&l->word, 2,
-					     memory_order_acquire);
-	}
-	return true;
-}
 
 void rq_waitq_init(struct rq_waitq *wq)
 {
@@ -151,7 +97,7 @@ static void rq_waitq_wake(struct rq_waitq *wq, uint32_t bits)
 	uint32_t s = atomic_load_explicit(&wq->sleepers, memory_order_seq_cst);
 
 	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
-	if (rq_unlikely(s & RQ_SLEEPERS_FD))
+	if (caa_unlikely(s & RQ_SLEEPERS_FD))
 		rq_waitq_notify_fd(wq);
 	if (s & ~RQ_SLEEPERS_FD)
 		rq_futex_wake(&wq->seq, 1, bits);
@@ -224,15 +170,29 @@ void rq_waitq_kick_timer(struct rq_waitq *wq)
 	rq_waitq_wake(wq, bits);
 }
 
+/**
+ * rq_waitq_shutdown() - readyq_shutdown(): wake every sleeper for good
+ * @wq: the wait queue
+ *
+ * Context: any thread.  Idempotent.
+ */
+void rq_waitq_shutdown(struct rq_waitq *wq)
+{
+	atomic_store_explicit(&wq->shutdown, true, memory_order_seq_cst);
+	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
+	rq_futex_wake(&wq->seq, INT_MAX, RQ_WAKE_ALL);
+	rq_waitq_notify_fd(wq);
+}
+
 static bool rq_shut(struct rq_waitq *wq)
 {
 	return atomic_load_explicit(&wq->shutdown, memory_order_seq_cst);
 }
 
 /* Sleep once; returns the poll result seen on the way in (1 = work). */
-static int rq_sleep_once(struct readyq *q, uint64_t abs_deadline)
+static int rq_sleep_once(struct rq_waitq *wq, const struct readyq_ops *ops,
+			 void *be, uint64_t abs_deadline)
 {
-	struct rq_waitq *wq = &q->wq;
 	uint32_t seq = atomic_load_explicit(&wq->seq, memory_order_seq_cst);
 	uint32_t zero = 0;
 	uint64_t until = abs_deadline, next;
@@ -240,14 +200,14 @@ static int rq_sleep_once(struct readyq *q, uint64_t abs_deadline)
 	int work;
 
 	atomic_fetch_add_explicit(&wq->sleepers, 1, memory_order_seq_cst);
-	work = rq_shut(wq) || q->ops->poll(q->be);
+	work = rq_shut(wq) || ops->poll(be);
 	if (work)
 		goto out;
 	timer = atomic_compare_exchange_strong_explicit(
 		&wq->timer_owner, &zero, 1, memory_order_seq_cst,
 		memory_order_relaxed);
 	if (timer) {
-		next = q->ops->next_deadline(q->be);
+		next = ops->next_deadline(be);
 		if (next < until)
 			until = next;
 	}
@@ -260,7 +220,7 @@ static int rq_sleep_once(struct readyq *q, uint64_t abs_deadline)
 		if ((atomic_load_explicit(&wq->sleepers,
 					  memory_order_seq_cst) &
 		     ~RQ_SLEEPERS_FD) > 1 &&
-		    q->ops->next_deadline(q->be) != RQ_NO_DEADLINE)
+		    ops->next_deadline(be) != RQ_NO_DEADLINE)
 			rq_waitq_kick_slow(wq);
 	}
 out:
@@ -271,29 +231,42 @@ out:
 /*
  * Before sleeping, poll for a little while: under a steady stream of work
  * the queue is empty for moments only, and a futex sleep and wake-up (a
- * syscall on each side, several microseconds in a VM) per moment makes
- * producers pay for a FUTEX_WAKE on many registers.  Measured with
- * strace in perf/readyq-bench steady (locked, M = 1024): 356,696 futex
- * calls for 200,000 messages without the spin, 46,522 with it.
+ * system call on each side) per moment makes producers pay for a
+ * FUTEX_WAKE on many registers.  RQ_WAIT_SPIN polls, RQ_WAIT_PAUSES
+ * pauses apart; perf/README.md ("Polling before sleeping") has the
+ * measurements behind the numbers.
  */
 #define RQ_WAIT_SPIN 64
+#define RQ_WAIT_PAUSES 8
 
-static bool rq_spin_for_work(struct readyq *q)
+static bool rq_spin_for_work(struct rq_waitq *wq, const struct readyq_ops *ops,
+			     void *be)
 {
 	int i, k;
 
 	for (i = 0; i < RQ_WAIT_SPIN; i++) {
-		for (k = 0; k < 8; k++)
-			rq_cpu_relax();
-		if (rq_shut(&q->wq) || q->ops->poll(q->be))
+		for (k = 0; k < RQ_WAIT_PAUSES; k++)
+			caa_cpu_relax();
+		if (rq_shut(wq) || ops->poll(be))
 			return true;
 	}
 	return false;
 }
 
-int rq_wait(struct readyq *q, int64_t timeout_ns)
+/**
+ * rq_waitq_wait() - readyq_wait(): until @ops->poll(@be) says work, the
+ * timeout passes or the queue is shut down
+ * @wq: the queue's wait queue
+ * @ops: its backend
+ * @be: the backend instance
+ * @timeout_ns: relative timeout, < 0 for none
+ *
+ * Context: any thread; blocks.  Not a cancellation point.
+ * Return: 0, -ETIMEDOUT or -ESHUTDOWN.
+ */
+int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
+		  void *be, int64_t timeout_ns)
 {
-	struct rq_waitq *wq = &q->wq;
 	uint64_t deadline = RQ_NO_DEADLINE;
 	bool spun = timeout_ns == 0;
 	int rc;
@@ -306,7 +279,7 @@ int rq_wait(struct readyq *q, int64_t timeout_ns)
 			rc = -ESHUTDOWN;
 			break;
 		}
-		if (q->ops->poll(q->be)) {
+		if (ops->poll(be)) {
 			rc = 0;
 			break;
 		}
@@ -316,10 +289,10 @@ int rq_wait(struct readyq *q, int64_t timeout_ns)
 		}
 		if (!spun) {
 			spun = true;
-			if (rq_spin_for_work(q))
+			if (rq_spin_for_work(wq, ops, be))
 				continue;
 		}
-		rq_sleep_once(q, deadline);
+		rq_sleep_once(wq, ops, be, deadline);
 	}
 	if (rc == 0)
 		atomic_fetch_add_explicit(&wq->wakeups, 1,
@@ -332,13 +305,14 @@ int rq_wait(struct readyq *q, int64_t timeout_ns)
 
 /**
  * rq_waitq_fd() - readyq_fd(): the queue's eventfd, created on first use
- * @q: the queue
+ * @wq: the queue's wait queue
+ * @ops: its backend
+ * @be: the backend instance
  *
  * Return: the fd, or a negative errno from eventfd(2).
  */
-int rq_waitq_fd(struct readyq *q)
+int rq_waitq_fd(struct rq_waitq *wq, const struct readyq_ops *ops, void *be)
 {
-	struct rq_waitq *wq = &q->wq;
 	int fd = atomic_load_explicit(&wq->efd, memory_order_acquire);
 	int none = -1;
 
@@ -360,7 +334,7 @@ int rq_waitq_fd(struct readyq *q)
 	 */
 	atomic_fetch_or_explicit(&wq->sleepers, RQ_SLEEPERS_FD,
 				 memory_order_seq_cst);
-	if (rq_shut(wq) || q->ops->poll(q->be))
+	if (rq_shut(wq) || ops->poll(be))
 		rq_waitq_notify_fd(wq);
 	return fd;
 }

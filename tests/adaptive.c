@@ -12,7 +12,8 @@
  */
 #include "testutil.h"
 #include "checkutil.h"
-#include "internal.h" /* rq_alloc_fail_nth() */
+#include "alloc.h" /* rq_alloc_fail_nth() */
+#include "backend.h"
 
 #include <check.h>
 #include <errno.h>

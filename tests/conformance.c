@@ -6,11 +6,12 @@
  * whole suite runs once per backend that readyq_create() accepts.  Tests
  * look only at what the API returns (drain contents, return codes, stats),
  * except the wake-one test, which reads the sleeper count from
- * lib/internal.h to know that its threads are asleep.
+ * lib/backend.h to know that its threads are asleep.
  */
 #include "testutil.h"
 #include "checkutil.h"
-#include "internal.h"
+#include "alloc.h"
+#include "backend.h"
 
 #include <check.h>
 #include <errno.h>

@@ -32,7 +32,8 @@
  */
 #include "testutil.h"
 #include "checkutil.h"
-#include "internal.h"
+#include "alloc.h"
+#include "backend.h"
 #include "model.h"
 
 #include <check.h>

@@ -39,7 +39,8 @@
  *    directories to replay instead of the corpus (e.g. a crash file).
  */
 #include "testutil.h"
-#include "internal.h"
+#include "alloc.h"
+#include "backend.h"
 #include "model.h"
 
 #include <dirent.h>

@@ -13,7 +13,8 @@
  */
 #include "testutil.h"
 #include "checkutil.h"
-#include "internal.h"
+#include "alloc.h"
+#include "backend.h"
 
 #include <check.h>
 #include <errno.h>

@@ -2,9 +2,9 @@
 /*
  * testutil.h - what the validation programs share
  *
- * The tests link the library's convenience archive, so they can include
- * lib/internal.h to look at a queue's wait state and to inject allocation
- * failures.  RQ_TEST_BACKENDS lists every backend that readyq_create()
+ * The tests link a copy of the library built with fault injection
+ * (lib/libreadyq_test.la), so they can include lib/backend.h to look at
+ * a queue's wait state and lib/alloc.h to inject allocation failures.  RQ_TEST_BACKENDS lists every backend that readyq_create()
  * accepts; each conformance test runs once per entry (Check loop tests).
  */
 #ifndef READYQ_TESTUTIL_H

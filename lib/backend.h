@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * backend.h - what the core (lib/core.c) and the backends share
+ *
+ * Overview
+ * --------
+ * lib/core.c checks every argument and dispatches through one
+ * struct readyq_ops; each backend lives in its own file(s) and implements
+ * the state machine of state.h behind it.  Backends never check
+ * arguments: by the time an op runs, handles and buffers are non-NULL,
+ * max > 0 and every enum in a result is valid.
+ *
+ * Shared pieces, one header each: compiler.h (liburcu's helpers, debug
+ * assertions), alloc.h, clock.h, futex.h, lock.h, waitq.h (waking
+ * sleepers), susp.h (the suspension set), state.h (the state machine and
+ * the export format).
+ */
+#ifndef READYQ_BACKEND_H
+#define READYQ_BACKEND_H
+
+#include <readyq/readyq.h>
+
+#include "compiler.h"
+#include "state.h"
+#include "waitq.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/**
+ * struct readyq_ops - one backend
+ *
+ * Every op but @create and @destroy may run concurrently with every
+ * other.  @poll answers 1 when an index is QUEUED or a deadline is due,
+ * else 0, without blocking; it must read the queued count with a seq_cst
+ * load (see rq_waitq_kick()).  @next_deadline is the earliest pending
+ * deadline (CLOCK_MONOTONIC ns) or RQ_NO_DEADLINE.  @contention, when
+ * set, returns and resets the contention meter: *ops gets operations since
+ * the last call and the return value how many of them met contention.
+ *
+ * @export lists every known slot: the QUEUED ones first, in FIFO order,
+ * then the others; it allocates *out (rq_malloc) and does not change the
+ * backend.  @import loads one such entry into a backend that has just been
+ * created, QUEUED ones at the tail, so importing a list in its order keeps
+ * the FIFO; on failure the backend must still be destroyable.  The
+ * adaptive backend sets neither (it is never migrated itself).  Both run
+ * with no other op in flight.
+ */
+struct readyq_ops {
+	int (*create)(const struct readyq_config *cfg, struct rq_waitq *wq,
+		      void **bep);
+	void (*destroy)(void *be);
+	int (*reg)(void *be, struct readyq_index idx);
+	int (*unreg)(void *be, struct readyq_index idx);
+	ssize_t (*drain)(void *be, struct readyq_index *out, size_t max);
+	int (*complete)(void *be, struct readyq_index idx,
+			const struct readyq_result *res);
+	int (*resume)(void *be, struct readyq_index idx);
+	int (*resume_signal)(void *be, uint64_t key);
+	int (*poll)(void *be);
+	uint64_t (*next_deadline)(void *be);
+	void (*stats)(void *be, struct readyq_stats *st);
+	uint64_t (*contention)(void *be, uint64_t *ops);
+	int (*export)(void *be, struct rq_export **out, size_t *n);
+	int (*import)(void *be, const struct rq_export *x);
+};
+
+extern const struct readyq_ops rq_locked_ops;
+extern const struct readyq_ops rq_lockfree_ops;
+extern const struct readyq_ops rq_adaptive_ops;
+
+/* The queue handle.  All fields I (set by readyq_create()) but @wq. */
+struct readyq {
+	const struct readyq_ops *ops;
+	void *be;
+	uint32_t throughput;
+	enum readyq_backend backend;
+	struct rq_waitq wq rq_cacheline_aligned;
+};
+
+#endif /* READYQ_BACKEND_H */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * waitq.h - level-triggered waiting for work (lib/wait.c)
+ *
+ * Overview
+ * --------
+ * A backend that turns an index QUEUED (or makes an earlier deadline)
+ * calls rq_waitq_kick() (or rq_waitq_kick_timer()) *after* publishing
+ * that with a sequentially consistent read-modify-write or fence.  A
+ * sleeper announces itself with a seq_cst increment of @sleepers before
+ * it polls the backend.  One of the two therefore sees the other: no lost
+ * wake-ups, and no futex call at all while nobody sleeps.  The protocol,
+ * step by step, is at the top of lib/wait.c.
+ *
+ * Event fd (readyq_fd()): once a caller asked for one, the top bit of
+ * @sleepers (RQ_SLEEPERS_FD) stays set, so every kick takes the slow path,
+ * which writes the eventfd as well as waking a futex sleeper.  Without an
+ * fd the fast path is unchanged: one load of the word it always read.
+ */
+#ifndef READYQ_WAITQ_H
+#define READYQ_WAITQ_H
+
+#include "compiler.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct readyq_ops;
+
+/* @sleepers flag: readyq_fd() was called, kicks write the eventfd. */
+#define RQ_SLEEPERS_FD 0x80000000u
+
+/* All fields: A (atomics, any thread); @efd set once (I after that). */
+struct rq_waitq {
+	_Atomic uint32_t seq; /* futex word: bumped by every kick */
+	_Atomic uint32_t sleepers; /* threads between announce and leave,
+				    * | RQ_SLEEPERS_FD */
+	_Atomic uint32_t timer_owner; /* a sleeper watches the deadlines */
+	_Atomic bool shutdown;
+	_Atomic uint64_t waits, wakeups, timeouts;
+	_Atomic int efd; /* readyq_fd()'s eventfd, -1 until asked for */
+};
+
+/* What an op that changed the state must tell the sleepers. */
+enum rq_kick {
+	RQ_KICK_NONE, /* nothing new for a waiter */
+	RQ_KICK_WORK, /* an index became QUEUED: wake one sleeper */
+	RQ_KICK_TIMER, /* the earliest deadline moved earlier */
+};
+
+void rq_waitq_init(struct rq_waitq *wq);
+void rq_waitq_fini(struct rq_waitq *wq);
+void rq_waitq_notify_fd(struct rq_waitq *wq);
+
+void rq_waitq_kick_slow(struct rq_waitq *wq);
+void rq_waitq_kick_n(struct rq_waitq *wq, int n);
+void rq_waitq_kick_timer(struct rq_waitq *wq);
+void rq_waitq_wake_all(struct rq_waitq *wq);
+void rq_waitq_shutdown(struct rq_waitq *wq);
+
+int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
+		  void *be, int64_t timeout_ns);
+int rq_waitq_fd(struct rq_waitq *wq, const struct readyq_ops *ops, void *be);
+
+/**
+ * rq_waitq_kick() - wake one sleeper, if any, after new work was published
+ * @wq: the wait queue
+ *
+ * Also signals readyq_fd()'s eventfd when one exists (RQ_SLEEPERS_FD).
+ *
+ * Context: any.  The caller must have published the new QUEUED index with
+ * a seq_cst read-modify-write or fence.
+ */
+static inline void rq_waitq_kick(struct rq_waitq *wq)
+{
+	if (caa_unlikely(atomic_load_explicit(&wq->sleepers,
+					      memory_order_seq_cst)))
+		rq_waitq_kick_slow(wq);
+}
+
+/* Tell the sleepers what @kick says; same context as rq_waitq_kick(). */
+static inline void rq_waitq_kick_for(struct rq_waitq *wq, enum rq_kick kick)
+{
+	if (kick == RQ_KICK_WORK)
+		rq_waitq_kick(wq);
+	else if (kick == RQ_KICK_TIMER)
+		rq_waitq_kick_timer(wq);
+}
+
+#endif /* READYQ_WAITQ_H */
