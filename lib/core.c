@@ -294,7 +294,7 @@ static int rq_check_result(const struct readyq_result *res)
  * RETIRED; every later call with this generation gets -ESTALE.
  *
  * On an index that is not RUNNING the result is applied to its current
- * state the way the seed did: ready/yield act as readyq_register(),
+ * state (state.h, rq_outside_turn()): ready/yield act as readyq_register(),
  * idle/suspend/fail as readyq_unregister(), stop as unregister and
  * retire.
  *

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * locked.c - the futex-locked backend, and the reference semantics
+ * locked.c - the futex-locked backend
+ *
+ * The state machine itself (which transition each call makes) is decided
+ * in state.h; this file keeps only how the locked backend stores state.
  *
  * Overview
  * --------
@@ -31,7 +34,7 @@
  * Waking: nr_queued is written only under the lock (plain load and store
  * of an atomic, so lock-free readers see whole values); after unlocking,
  * the caller issues rq_smp_mb__after_unlock() and kicks the wait queue
- * (see internal.h): the unlock's exchange is the full barrier between
+ * (see waitq.h): the unlock's exchange is the full barrier between
  * publishing nr_queued and reading the sleeper count.  The suspension
  * set's next_deadline mirrors its heap's top for lock-free readers.
  *

@@ -14,11 +14,12 @@
  * found by a lookup stays valid after rcu_read_unlock().  Each thread
  * caches the last page it used (tagged with the queue's unique id, never
  * its address), so registering neighbouring slots skips the lookup.
- * Why pages: rculfhash deletes cost ~100 ns a node and cds_lfht_destroy()
- * needs an empty table; one node per slot made destroy alone ~10 ms at
- * 80k slots.  Cost: a slot alone in its page pays for the whole page.
+ * Why pages: every rculfhash node must be deleted before
+ * cds_lfht_destroy(), and deletes are not cheap (perf/README.md, "Why
+ * pages").  Cost: a slot alone in its page pays for the whole page.
  *
- * The state of an entry is one 64-bit atomic word:
+ * The state of an entry (enum rq_state; every transition is decided in
+ * state.h) is one 64-bit atomic word:
  *
  *	63..32 generation | 31..29 state | 28 NOTIFIED | 27 LINKED | 26..0 aux
  *
@@ -153,29 +154,36 @@ struct lf_qel {
 };
 
 /* Per-thread counters, summed on read. */
+/* Per-thread counters, summed on read.  All A (relaxed unless noted). */
 struct lf_shard {
-	_Atomic uint64_t q_in, q_out, run_out, drained;
+	_Atomic uint64_t q_in; /* seq_cst: before the CAS to QUEUED */
+	_Atomic uint64_t q_out; /* after a CAS that leaves QUEUED */
+	_Atomic uint64_t run_out, drained;
 	_Atomic uint64_t q_undo, q_other; /* registered = in - undo - other */
 	_Atomic uint64_t duplicates, notified, unregistered;
 	_Atomic uint64_t completed, stale;
 } rq_cacheline_aligned;
 
+/*
+ * I: set at creation.  A: atomic, any thread.  D: @drain_lock.
+ * R: @rare.  X: only with no other op in flight (import).
+ */
 struct lockfree {
-	struct lf_shard sh[LF_NR_SHARDS];
+	struct lf_shard sh[LF_NR_SHARDS]; /* A */
 
-	struct __cds_wfcq_head qhead rq_cacheline_aligned;
+	struct __cds_wfcq_head qhead rq_cacheline_aligned; /* D */
 	struct rq_lock drain_lock;
-	struct cds_wfcq_tail qtail rq_cacheline_aligned;
+	struct cds_wfcq_tail qtail rq_cacheline_aligned; /* A (enqueuers) */
 
-	struct cds_lfht *ht rq_cacheline_aligned;
-	struct rq_waitq *wq;
-	uint64_t qid; /* names this queue in the per-thread page cache */
-	_Atomic uint32_t ticket;
+	struct cds_lfht *ht rq_cacheline_aligned; /* I; the table is RCU */
+	struct rq_waitq *wq; /* I */
+	uint64_t qid; /* I: names this queue in the per-thread page cache */
+	_Atomic uint32_t ticket; /* A: the next element ticket */
 
 	struct rq_lock rare rq_cacheline_aligned;
-	struct rq_susp_set ss; /* SUSPENDED and DELAYED: lib/susp.c */
-	size_t nr_suspended, nr_delayed;
-	uint64_t run_imported; /* RUNNING entries brought in by import */
+	struct rq_susp_set ss; /* R (next_deadline: W: R, R: any) */
+	size_t nr_suspended, nr_delayed; /* R */
+	uint64_t run_imported; /* X: RUNNING entries brought in by import */
 };
 
 static _Atomic uint32_t lf_next_tid;
@@ -616,17 +624,13 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	return 0;
 }
 
-static void lf_destroy(void *be)
+/* Destroy: free every queued element (no other thread uses the queue). */
+static void lf_drop_links(struct lockfree *b)
 {
-	struct lockfree *b = be;
-	struct lf_page *p, *pages = NULL;
 	struct cds_wfcq_node *node;
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *hn;
 	struct lf_link *l;
-	uint32_t i;
 
-	/* No other thread uses the queue: plain dequeues cannot block. */
+	/* No enqueuer in flight: nonblocking dequeues cannot block. */
 	while ((node = __cds_wfcq_dequeue_nonblocking(&b->qhead, &b->qtail))) {
 		if (node == CDS_WFCQ_WOULDBLOCK)
 			break;
@@ -634,12 +638,21 @@ static void lf_destroy(void *be)
 		if (l->ticket)
 			rq_free(caa_container_of(l, struct lf_qel, link));
 	}
-	/*
-	 * Empty the table (cds_lfht_destroy() requires it), one short
-	 * read-side section per page so that a resize worker waiting for a
-	 * grace period is not held up.  Pages are freed only after
-	 * cds_lfht_destroy(): the resize worker may still walk them.
-	 */
+}
+
+/*
+ * Destroy: empty the table (cds_lfht_destroy() requires it), one short
+ * read-side section per page so that a resize worker waiting for a grace
+ * period is not held up.  Returns the pages, linked through @next: they
+ * are freed only after cds_lfht_destroy(), since the resize worker may
+ * still walk them.
+ */
+static struct lf_page *lf_unhash_pages(struct lockfree *b)
+{
+	struct lf_page *p, *pages = NULL;
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *hn;
+
 	urcu_bp_read_lock();
 	cds_lfht_first(b->ht, &it);
 	while ((hn = cds_lfht_iter_get_node(&it))) {
@@ -652,6 +665,17 @@ static void lf_destroy(void *be)
 		urcu_bp_read_lock();
 	}
 	urcu_bp_read_unlock();
+	return pages;
+}
+
+static void lf_destroy(void *be)
+{
+	struct lockfree *b = be;
+	struct lf_page *p, *pages;
+	uint32_t i;
+
+	lf_drop_links(b);
+	pages = lf_unhash_pages(b);
 	/* Outside any read-side section: it waits for the resize worker. */
 	cds_lfht_destroy(b->ht, NULL);
 	while (pages) {
@@ -1264,17 +1288,36 @@ static int lf_export(void *be, struct rq_export **out, size_t *n)
 	return 0;
 }
 
+/* Import a SUSPENDED or DELAYED slot into entry @e. */
+static int lf_import_parked(struct lockfree *b, struct lf_ent *e,
+			    const struct rq_export *x, uint64_t nflag)
+{
+	struct rq_park park = { .state = (enum rq_state)x->state,
+				.kind = (enum rq_susp_kind)x->wait,
+				.val = x->val };
+	uint32_t s;
+	int rc;
+
+	rq_lock(&b->rare);
+	rc = rq_susp_reserve(&b->ss);
+	if (!rc) {
+		s = rq_susp_next_free(&b->ss);
+		atomic_store_explicit(&e->word,
+				      lf_mkword(x->gen, park.state, s) | nflag,
+				      memory_order_relaxed);
+		lf_attach(b, e, &park, NULL);
+	}
+	rq_unlock(&b->rare);
+	return rc;
+}
+
 static int lf_import(void *be, const struct rq_export *x)
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
 	enum rq_state st = (enum rq_state)x->state;
-	struct rq_park park = { .state = st,
-				.kind = (enum rq_susp_kind)x->wait,
-				.val = x->val };
 	uint64_t nflag = x->notified ? LF_NOTIFIED : 0;
 	struct lf_ent *e;
-	uint32_t s;
 	int rc = 0;
 
 	e = lf_find(b, x->slot, true, &rc);
@@ -1296,16 +1339,7 @@ static int lf_import(void *be, const struct rq_export *x)
 		break;
 	case RQ_ST_SUSPENDED:
 	case RQ_ST_DELAYED:
-		rq_lock(&b->rare);
-		rc = rq_susp_reserve(&b->ss);
-		if (!rc) {
-			s = rq_susp_next_free(&b->ss);
-			atomic_store_explicit(&e->word,
-					      lf_mkword(x->gen, st, s) | nflag,
-					      memory_order_relaxed);
-			lf_attach(b, e, &park, NULL);
-		}
-		rq_unlock(&b->rare);
+		rc = lf_import_parked(b, e, x, nflag);
 		break;
 	case RQ_ST_RUNNING:
 		b->run_imported++;
