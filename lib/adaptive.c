@@ -20,8 +20,7 @@
 
 static const struct readyq_ops *ad_ops_of(enum readyq_backend k)
 {
-	return k == READYQ_BACKEND_LOCKFREE ? &rq_lockfree_ops :
-					      &rq_locked_ops;
+	return k == READYQ_BACKEND_LOCKFREE ? &rq_lockfree_ops : &rq_locked_ops;
 }
 
 /* A new instance of backend @k for @a; NULL on failure. */

@@ -86,9 +86,11 @@ struct ad_inst {
  */
 struct adaptive {
 	/* -- read by every op; written by switches and window ends -- */
-	_Atomic(struct ad_inst *) cur; /* W: switch_lock, NULL while
-					* migrating (seq_cst); R: any, inside
-					* @readers (seq_cst), or switch_lock */
+	_Atomic(struct ad_inst *) cur; /* W: switch_lock (NULL while
+					* migrating: seq_cst); R: inside
+					* @readers (seq_cst) or under
+					* switch_lock; gate waiters: NULL
+					* test only, no dereference */
 	_Atomic bool probing; /* W: switch_lock; R: any, relaxed.  The
 			       * lock-free backend's window is a probe one */
 	_Atomic uint32_t gate; /* futex; W: switch_lock, +1 (release) when a
@@ -139,8 +141,7 @@ struct ad_thread_counts {
 	uint32_t contended; /* of those, would have found the lock held */
 };
 
-extern __thread __attribute__((tls_model("initial-exec")))
-struct ad_thread_counts ad_counts;
+extern rq_thread_local struct ad_thread_counts ad_counts;
 
 /* Debug builds: is @a's switch lock held (by anyone: a cheap check)? */
 #define ad_assert_switch_locked(a) \
@@ -158,8 +159,7 @@ void ad_first_op(struct adaptive *a);
 /* lib/adaptive_migrate.c */
 void ad_gate_wait(struct adaptive *a);
 int ad_switch(struct adaptive *a, enum readyq_backend to);
-void ad_add_counters(struct readyq_stats *to,
-		     const struct readyq_stats *from);
+void ad_add_counters(struct readyq_stats *to, const struct readyq_stats *from);
 
 /*
  * ad_enter() - the current instance, with this thread marked inside @a
@@ -242,8 +242,8 @@ static inline bool ad_probe_begin(struct adaptive *a)
 {
 	uint32_t zero = 0;
 
-	if (caa_likely(!atomic_load_explicit(&a->probing,
-					     memory_order_relaxed)))
+	if (caa_likely(
+		    !atomic_load_explicit(&a->probing, memory_order_relaxed)))
 		return false;
 	if (ad_counts.queue_id != a->id)
 		return false; /* counted from this thread's next batch on */

@@ -124,8 +124,8 @@ static int ad_move_slots(struct ad_inst *from, struct ad_inst *to)
  */
 int ad_switch(struct adaptive *a, enum readyq_backend to)
 {
-	struct ad_inst *old = atomic_load_explicit(&a->cur,
-						   memory_order_relaxed);
+	struct ad_inst *old =
+		atomic_load_explicit(&a->cur, memory_order_relaxed);
 	struct ad_inst *in;
 	struct readyq_stats st;
 	int rc;

@@ -46,8 +46,7 @@
 #define AD_PAYBACK_MIN (64u << 10) /* quiet ops: see ad_payback() */
 #define AD_PAYBACK_CAP (4u << 20)
 
-__thread __attribute__((tls_model("initial-exec")))
-struct ad_thread_counts ad_counts;
+rq_thread_local struct ad_thread_counts ad_counts;
 
 /* ---- windows ---- */
 
@@ -211,8 +210,8 @@ static bool ad_switch_now(const struct adaptive *a, bool want)
 static void ad_decide(struct adaptive *a, uint64_t w)
 {
 	/* Only switches, under switch_lock, change cur: no NULL here. */
-	struct ad_inst *cur = atomic_load_explicit(&a->cur,
-						   memory_order_relaxed);
+	struct ad_inst *cur =
+		atomic_load_explicit(&a->cur, memory_order_relaxed);
 	enum readyq_backend to;
 	bool want, probe_next = false;
 

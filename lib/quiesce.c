@@ -30,7 +30,7 @@
 #define QS_WAIT_YIELD 1000
 #define QS_WAIT_SLEEP_NS 20000
 
-__thread __attribute__((tls_model("initial-exec"))) struct qs_self qs_self;
+rq_thread_local struct qs_self qs_self;
 _Atomic bool qs_membarrier;
 
 static _Atomic(struct qs_reader *) qs_readers; /* push-only list */
@@ -193,8 +193,7 @@ bool qs_any_inside(const struct qs_domain *d)
 		return true;
 	for (r = atomic_load_explicit(&qs_readers, memory_order_acquire); r;
 	     r = r->next)
-		if (atomic_load_explicit(&r->inside, memory_order_relaxed) ==
-		    d)
+		if (atomic_load_explicit(&r->inside, memory_order_relaxed) == d)
 			return true;
 	return false;
 }

@@ -81,8 +81,17 @@
 #include <assert.h>
 #define rq_assert(cond) assert(cond)
 #else
-#define rq_assert(cond) do { if (0) (void)(cond); } while (0)
+#define rq_assert(cond)               \
+	do {                          \
+		if (0)                \
+			(void)(cond); \
+	} while (0)
 #endif
+#endif
+
+/* Thread-local storage reached without a call (initial-exec model). */
+#ifndef rq_thread_local
+#define rq_thread_local __thread __attribute__((tls_model("initial-exec")))
 #endif
 
 #define QS_RECORD_RETRY 1024 /* straggler sections between two record tries */
@@ -107,8 +116,7 @@ struct qs_self {
 	uint32_t retry; /* without a record: sections before the next try */
 };
 
-extern __thread __attribute__((tls_model("initial-exec"))) struct qs_self
-	qs_self;
+extern rq_thread_local struct qs_self qs_self;
 extern _Atomic bool qs_membarrier; /* readers need a compiler barrier only */
 
 void qs_init(void);
