@@ -11,7 +11,7 @@
  *  - adaptive_h1, adaptive_h64 (only when --only names them): the adaptive
  *    backend with concurrency_hint 1 or 64, so that one run measures the
  *    start on the locked and on the lock-free backend side by side (the
- *    data behind AD_EAGER_HINT and AD_LOCKFREE_HINT in lib/adaptive.c).
+ *    data behind AD_EAGER_HINT and AD_LOCKFREE_HINT in lib/adaptive.h).
  *  - lockfree_mutex: the lock-free backend with every call but wait taken
  *    under one outside pthread mutex: the seed's V1 ("lock-free behind a
  *    Mutex"), kept to re-test its double-locking finding.
