@@ -36,7 +36,10 @@
 #ifndef READYQ_ADAPTIVE_H
 #define READYQ_ADAPTIVE_H
 
-#include "internal.h"
+#include "alloc.h"
+#include "backend.h"
+#include "futex.h"
+#include "lock.h"
 #include "quiesce.h"
 
 #include <errno.h>

@@ -22,6 +22,9 @@
 #include <urcu/arch.h>
 #include <urcu/compiler.h>
 
+/* Thread-local storage reached without a call (initial-exec model). */
+#define rq_thread_local __thread __attribute__((tls_model("initial-exec")))
+
 /* Aligned to its own cache line (pair): no false sharing with the next. */
 #define rq_cacheline_aligned __attribute__((aligned(CAA_CACHE_LINE_SIZE)))
 

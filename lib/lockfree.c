@@ -188,13 +188,11 @@ struct lockfree {
 
 static _Atomic uint32_t lf_next_tid;
 static _Atomic uint64_t lf_next_qid = 1;
-/* initial-exec: no __tls_get_addr call from the shared library */
-#define lf_tls __thread __attribute__((tls_model("initial-exec")))
 
-static lf_tls uint32_t lf_tid;
+static rq_thread_local uint32_t lf_tid;
 
 /* The page this thread used last, in the queue named qid. */
-static lf_tls struct {
+static rq_thread_local struct {
 	uint64_t qid;
 	uint32_t key;
 	struct lf_page *page;

@@ -7,7 +7,8 @@
  * the top of quiesce.h.
  */
 #include <config.h>
-#include "internal.h"
+#include "alloc.h"
+#include "futex.h"
 #include "quiesce.h"
 #include "tsan.h"
 

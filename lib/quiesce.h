@@ -69,30 +69,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <urcu/arch.h>
-#include <urcu/compiler.h>
-
-/*
- * rq_assert() - a lock-rule check, compiled in only with -DRQ_DEBUG (the
- * expression is type-checked but never evaluated otherwise).
- */
-#ifndef rq_assert
-#ifdef RQ_DEBUG
-#include <assert.h>
-#define rq_assert(cond) assert(cond)
-#else
-#define rq_assert(cond)               \
-	do {                          \
-		if (0)                \
-			(void)(cond); \
-	} while (0)
-#endif
-#endif
-
-/* Thread-local storage reached without a call (initial-exec model). */
-#ifndef rq_thread_local
-#define rq_thread_local __thread __attribute__((tls_model("initial-exec")))
-#endif
+#include "compiler.h"
 
 #define QS_RECORD_RETRY 1024 /* straggler sections between two record tries */
 
