@@ -169,6 +169,34 @@ static int ad_complete(void *be, struct readyq_index idx,
 	return rc;
 }
 
+static ssize_t ad_reg_batch(void *be, const struct readyq_index *idx,
+			    size_t n)
+{
+	struct adaptive *a = be;
+	struct qs_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
+	bool held = ad_probe_begin(a);
+	ssize_t rc = in->ops->reg_batch(in->be, idx, n);
+
+	ad_probe_end(a, held);
+	ad_leave(a, r);
+	return rc;
+}
+
+static ssize_t ad_complete_batch(void *be, const struct readyq_index *idx,
+				 const struct readyq_result *res, size_t n)
+{
+	struct adaptive *a = be;
+	struct qs_reader *r;
+	struct ad_inst *in = ad_enter(a, &r);
+	bool held = ad_probe_begin(a);
+	ssize_t rc = in->ops->complete_batch(in->be, idx, res, n);
+
+	ad_probe_end(a, held);
+	ad_leave(a, r);
+	return rc;
+}
+
 static int ad_resume(void *be, struct readyq_index idx)
 {
 	struct adaptive *a = be;
@@ -236,6 +264,8 @@ const struct readyq_ops rq_adaptive_ops = {
 	.unreg = ad_unreg,
 	.drain = ad_drain,
 	.complete = ad_complete,
+	.reg_batch = ad_reg_batch,
+	.complete_batch = ad_complete_batch,
 	.resume = ad_resume,
 	.resume_signal = ad_resume_signal,
 	.poll = ad_poll,

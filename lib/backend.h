@@ -39,6 +39,11 @@
  * set, returns and resets the contention meter: *ops gets operations since
  * the last call and the return value how many of them met contention.
  *
+ * @reg_batch and @complete_batch are the same as n calls of @reg or
+ * @complete in order, with one publication and one wake decision; they
+ * return how many were applied (a prefix) or, when the first fails, its
+ * negative errno.  Every backend sets them.
+ *
  * @export lists every known slot: the QUEUED ones first, in FIFO order,
  * then the others; it allocates *out (rq_malloc) and does not change the
  * backend.  @import loads one such entry into a backend that has just been
@@ -56,6 +61,10 @@ struct readyq_ops {
 	ssize_t (*drain)(void *be, struct readyq_index *out, size_t max);
 	int (*complete)(void *be, struct readyq_index idx,
 			const struct readyq_result *res);
+	ssize_t (*reg_batch)(void *be, const struct readyq_index *idx,
+			     size_t n);
+	ssize_t (*complete_batch)(void *be, const struct readyq_index *idx,
+				  const struct readyq_result *res, size_t n);
 	int (*resume)(void *be, struct readyq_index idx);
 	int (*resume_signal)(void *be, uint64_t key);
 	int (*poll)(void *be);
@@ -74,6 +83,7 @@ extern const struct readyq_ops rq_adaptive_ops;
 struct readyq {
 	const struct readyq_ops *ops;
 	void *be;
+	uint64_t id; /* unique for the life of the process */
 	uint32_t throughput;
 	enum readyq_backend backend;
 	struct rq_waitq wq rq_cacheline_aligned;

@@ -19,6 +19,15 @@
 #include <unistd.h>
 
 #define RQ_DEFAULT_THROUGHPUT 32
+
+/* Names queues in rq_woken (an address can come back for a new queue). */
+static _Atomic uint64_t rq_next_id = 1;
+
+/*
+ * The queue whose readyq_wait() this thread's last returned 0, until its
+ * next readyq_drain(): a drain that then finds nothing is an empty wake.
+ */
+static rq_thread_local uint64_t rq_woken;
 #define RQ_MAX_CAPACITY_HINT ((size_t)1 << 32)
 #define RQ_MAX_CONCURRENCY_HINT 65536u
 
@@ -149,6 +158,7 @@ READYQ_EXPORT int readyq_create(const struct readyq_config *cfg,
 	if (!q)
 		return -ENOMEM;
 	q->ops = ops;
+	q->id = atomic_fetch_add_explicit(&rq_next_id, 1, memory_order_relaxed);
 	q->backend = cfg->backend;
 	q->throughput = cfg->throughput ? cfg->throughput :
 					  RQ_DEFAULT_THROUGHPUT;
@@ -260,6 +270,14 @@ READYQ_EXPORT ssize_t readyq_drain(struct readyq *q, struct readyq_index *out,
 		max = SSIZE_MAX;
 	n = q->ops->drain(q->be, out, max);
 	rq_probe(drain, q, max, n);
+	if (rq_woken == q->id) {
+		rq_woken = 0;
+		if (!n)
+			atomic_fetch_add_explicit(&q->wq.empty_wakes, 1,
+						  memory_order_relaxed);
+	}
+	if (n > 0)
+		rq_waitq_ramp_up(&q->wq, q->ops, q->be);
 	return n;
 }
 
@@ -316,6 +334,74 @@ READYQ_EXPORT int readyq_complete(struct readyq *q, struct readyq_index idx,
 	rc = q->ops->complete(q->be, idx, res);
 	rq_probe(complete, q, idx.slot, idx.generation, (int)res->outcome, rc);
 	return rc;
+}
+
+/**
+ * readyq_register_batch() - readyq_register() for @n mailboxes
+ * @q: the queue
+ * @idx: the mailboxes
+ * @n: how many
+ *
+ * The same as @n readyq_register() calls in order, with one publication
+ * and one wake decision for the whole batch (under one lock hold on the
+ * locked backend).  Stops at the first element that fails.
+ *
+ * Context: any thread.
+ * Return: how many were applied (like write(2), a prefix: @n unless one
+ * failed); when the first fails, its negative errno (-ESTALE, -ENOMEM);
+ * -ESHUTDOWN after readyq_shutdown(); -EINVAL for a NULL @q, or a NULL
+ * @idx with @n > 0.  0 for @n == 0.
+ */
+READYQ_EXPORT ssize_t readyq_register_batch(struct readyq *q,
+					    const struct readyq_index *idx,
+					    size_t n)
+{
+	if (caa_unlikely(!q || (!idx && n)))
+		return -EINVAL;
+	if (caa_unlikely(atomic_load_explicit(&q->wq.shutdown,
+					     memory_order_relaxed)))
+		return -ESHUTDOWN;
+	if (!n)
+		return 0;
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	return q->ops->reg_batch(q->be, idx, n);
+}
+
+/**
+ * readyq_complete_batch() - readyq_complete() for @n turns
+ * @q: the queue
+ * @idx: the mailboxes whose turns ended
+ * @res: their outcomes, @res[i] for @idx[i]
+ * @n: how many
+ *
+ * The same as @n readyq_complete() calls in order, with one publication
+ * and one wake decision for the whole batch.  Stops at the first element
+ * that fails, or whose result is invalid.
+ *
+ * Context: any thread.
+ * Return: how many were applied (a prefix, as readyq_register_batch());
+ * when the first fails, its negative errno (-ESTALE, -ENOMEM, -EINVAL for
+ * an invalid result); -EINVAL for a NULL @q, or NULL @idx or @res with
+ * @n > 0.  0 for @n == 0.
+ */
+READYQ_EXPORT ssize_t readyq_complete_batch(struct readyq *q,
+					    const struct readyq_index *idx,
+					    const struct readyq_result *res,
+					    size_t n)
+{
+	size_t valid;
+
+	if (caa_unlikely(!q || ((!idx || !res) && n)))
+		return -EINVAL;
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	for (valid = 0; valid < n; valid++)
+		if (caa_unlikely(rq_check_result(&res[valid])))
+			break;
+	if (!valid)
+		return n ? -EINVAL : 0;
+	return q->ops->complete_batch(q->be, idx, res, valid);
 }
 
 /**
@@ -393,6 +479,7 @@ READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns)
 		return -EINVAL;
 	rc = rq_waitq_wait(&q->wq, q->ops, q->be, timeout_ns);
 	rq_probe(wait, q, timeout_ns, rc);
+	rq_woken = rc ? 0 : q->id;
 	return rc;
 }
 
@@ -494,25 +581,71 @@ READYQ_EXPORT uint32_t readyq_throughput(const struct readyq *q)
 	return q ? q->throughput : 0;
 }
 
+/* Every counter and gauge; the caller zeroed @st. */
+static void rq_fill_stats(const struct readyq *q, struct readyq_stats *st)
+{
+	const struct rq_waitq *wq = &q->wq;
+
+	st->active = q->backend;
+	q->ops->stats(q->be, st);
+	st->waits = atomic_load_explicit(&wq->waits, memory_order_relaxed);
+	st->wakeups = atomic_load_explicit(&wq->wakeups, memory_order_relaxed);
+	st->timeouts = atomic_load_explicit(&wq->timeouts,
+					    memory_order_relaxed);
+	st->sleeps = atomic_load_explicit(&wq->sleeps, memory_order_relaxed);
+	st->wake_calls = atomic_load_explicit(&wq->wake_calls,
+					      memory_order_relaxed);
+	st->empty_wakes = atomic_load_explicit(&wq->empty_wakes,
+					       memory_order_relaxed);
+}
+
 /**
  * readyq_stats() - counters and current state
  * @q: the queue
  * @st: where to store them
  *
+ * This is readyq_stats@@READYQ_0.2, which fills the whole structure,
+ * @sleeps, @wake_calls and @empty_wakes included.  Programs built
+ * against 0.1 call readyq_stats@READYQ_0.1, which fills only the fields
+ * their smaller structure has.
+ *
  * Context: any thread.
  * Return: 0; -EINVAL for NULL arguments.
  */
-READYQ_EXPORT int readyq_stats(const struct readyq *q, struct readyq_stats *st)
+#if defined(PIC) && defined(RQ_SYMVER)
+/* The shared library: readyq_stats@@READYQ_0.2 beside @READYQ_0.1 below. */
+#define RQ_STATS_0_2 rq_stats_0_2
+int rq_stats_0_2(const struct readyq *q, struct readyq_stats *st);
+__asm__(".symver rq_stats_0_2, readyq_stats@@READYQ_0.2");
+#else
+#define RQ_STATS_0_2 readyq_stats
+#endif
+READYQ_EXPORT int RQ_STATS_0_2(const struct readyq *q, struct readyq_stats *st)
 {
 	if (!q || !st)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
-	st->active = q->backend;
-	q->ops->stats(q->be, st);
-	st->waits = atomic_load_explicit(&q->wq.waits, memory_order_relaxed);
-	st->wakeups = atomic_load_explicit(&q->wq.wakeups,
-					   memory_order_relaxed);
-	st->timeouts = atomic_load_explicit(&q->wq.timeouts,
-					    memory_order_relaxed);
+	rq_fill_stats(q, st);
 	return 0;
 }
+
+#if defined(PIC) && defined(RQ_SYMVER)
+/* struct readyq_stats as 0.1 knew it: everything up to @active. */
+#define RQ_STATS_0_1_SIZE offsetof(struct readyq_stats, sleeps)
+
+int rq_stats_0_1(const struct readyq *q, void *st);
+
+/* readyq_stats@READYQ_0.1: the 0.1 structure, which ends at @active. */
+__asm__(".symver rq_stats_0_1, readyq_stats@READYQ_0.1");
+READYQ_EXPORT int rq_stats_0_1(const struct readyq *q, void *st)
+{
+	struct readyq_stats all;
+
+	if (!q || !st)
+		return -EINVAL;
+	memset(&all, 0, sizeof(all));
+	rq_fill_stats(q, &all);
+	memcpy(st, &all, RQ_STATS_0_1_SIZE);
+	return 0;
+}
+#endif

@@ -527,6 +527,26 @@ static int lk_reg(void *be, struct readyq_index idx)
 	return rc;
 }
 
+/* Registers under one lock hold, then one wake decision. */
+static ssize_t lk_reg_batch(void *be, const struct readyq_index *idx,
+			    size_t n)
+{
+	struct locked *b = be;
+	bool queued = false;
+	size_t i;
+	int rc = 0;
+
+	lk_lock(b);
+	for (i = 0; i < n; i++) {
+		rc = lk_register_rec(b, lk_lookup(b, idx[i].slot), idx[i]);
+		if (rc < 0)
+			break;
+		queued |= rc == 1;
+	}
+	lk_unlock_kick(b, queued ? RQ_KICK_WORK : RQ_KICK_NONE);
+	return i ? (ssize_t)i : rc;
+}
+
 /*
  * The current record of @idx, or NULL with *rc = 0 (unknown slot) or
  * -ESTALE (another generation, or retired).
@@ -667,15 +687,14 @@ static enum rq_kick lk_outside_turn(struct locked *b, struct lk_rec *r,
 	}
 }
 
-static int lk_complete(void *be, struct readyq_index idx,
-		       const struct readyq_result *res)
+/* complete() under the lock: 0 with *@kick set, or a negative errno. */
+static int lk_complete_rec(struct locked *b, struct readyq_index idx,
+			   const struct readyq_result *res, enum rq_kick *kick)
 {
-	struct locked *b = be;
-	enum rq_kick kick = RQ_KICK_NONE;
 	struct lk_rec *r;
 	int rc = 0;
 
-	lk_lock(b);
+	*kick = RQ_KICK_NONE;
 	r = lk_lookup(b, idx.slot);
 	if (!r) {
 		/* Unknown slot: create it, as register would. */
@@ -688,14 +707,56 @@ static int lk_complete(void *be, struct readyq_index idx,
 		goto out;
 	}
 	if (lk_state(r) == RQ_ST_RUNNING)
-		rc = lk_finish_turn(b, r, res, &kick);
+		rc = lk_finish_turn(b, r, res, kick);
 	else
-		kick = lk_outside_turn(b, r, idx, res);
+		*kick = lk_outside_turn(b, r, idx, res);
 	if (!rc)
 		b->completed++;
 out:
+	return rc;
+}
+
+static int lk_complete(void *be, struct readyq_index idx,
+		       const struct readyq_result *res)
+{
+	struct locked *b = be;
+	enum rq_kick kick;
+	int rc;
+
+	lk_lock(b);
+	rc = lk_complete_rec(b, idx, res, &kick);
 	lk_unlock_kick(b, kick);
 	return rc;
+}
+
+/*
+ * Completions under one lock hold, then one wake decision: new work
+ * wakes a worker; otherwise an earlier deadline re-arms the timer owner.
+ */
+static ssize_t lk_complete_batch(void *be, const struct readyq_index *idx,
+				 const struct readyq_result *res, size_t n)
+{
+	struct locked *b = be;
+	bool work = false, timer = false;
+	enum rq_kick kick;
+	size_t i;
+	int rc = 0;
+
+	lk_lock(b);
+	for (i = 0; i < n; i++) {
+		rc = lk_complete_rec(b, idx[i], &res[i], &kick);
+		if (rc < 0)
+			break;
+		work |= kick == RQ_KICK_WORK;
+		timer |= kick == RQ_KICK_TIMER;
+	}
+	rq_unlock(&b->lock);
+	rq_smp_mb__after_unlock();
+	if (work)
+		rq_waitq_kick(b->wq);
+	if (timer)
+		rq_waitq_kick_timer(b->wq);
+	return i ? (ssize_t)i : rc;
 }
 
 static int lk_resume(void *be, struct readyq_index idx)
@@ -887,6 +948,8 @@ const struct readyq_ops rq_locked_ops = {
 	.unreg = lk_unreg,
 	.drain = lk_drain,
 	.complete = lk_complete,
+	.reg_batch = lk_reg_batch,
+	.complete_batch = lk_complete_batch,
 	.resume = lk_resume,
 	.resume_signal = lk_resume_signal,
 	.poll = lk_poll,

@@ -794,6 +794,32 @@ static int lf_reg(void *be, struct readyq_index idx)
 	return rc;
 }
 
+/* Registers one by one, then one wake decision. */
+static ssize_t lf_reg_batch(void *be, const struct readyq_index *idx,
+			    size_t n)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	bool queued = false;
+	struct lf_ent *e;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		e = lf_find(b, idx[i].slot, true, &rc);
+		if (!e)
+			break;
+		rc = lf_register_ent(b, sh, e, idx[i].generation, false);
+		if (rc < 0)
+			break;
+		queued |= rc == 1;
+	}
+	/* Published by lf_try_queue()'s seq_cst q_in increments. */
+	if (queued)
+		rq_waitq_kick(b->wq);
+	return i ? (ssize_t)i : rc;
+}
+
 /*
  * Cancel what is scheduled on the current-generation entry @e and leave it
  * in @state (IDLE or RETIRED).  On RUNNING only NOTIFIED is cleared (or,
@@ -1068,12 +1094,11 @@ static int lf_outside_turn(struct lockfree *b, struct lf_shard *sh,
 	return rc < 0 ? rc : 0;
 }
 
-static int lf_complete(void *be, struct readyq_index idx,
-		       const struct readyq_result *res)
+/* complete() without its wake-up: 0 with *@kick set, or a negative errno. */
+static int lf_complete_one(struct lockfree *b, struct lf_shard *sh,
+			   struct readyq_index idx,
+			   const struct readyq_result *res, enum rq_kick *kick)
 {
-	struct lockfree *b = be;
-	struct lf_shard *sh = lf_shard(b);
-	enum rq_kick kick;
 	struct lf_ent *e;
 	uint64_t w;
 	int rc;
@@ -1082,7 +1107,7 @@ static int lf_complete(void *be, struct readyq_index idx,
 	if (!e)
 		return rc;
 	do {
-		kick = RQ_KICK_NONE;
+		*kick = RQ_KICK_NONE;
 		w = lf_load(e);
 		if (lf_state(w) == RQ_ST_EMPTY) {
 			/* Unknown slot: make it IDLE, as register would. */
@@ -1093,17 +1118,53 @@ static int lf_complete(void *be, struct readyq_index idx,
 			lf_inc(sh, stale);
 			return -ESTALE;
 		} else if (lf_state(w) == RQ_ST_RUNNING) {
-			rc = lf_finish_turn(b, sh, e, w, res, &kick);
+			rc = lf_finish_turn(b, sh, e, w, res, kick);
 		} else {
 			rc = lf_outside_turn(b, sh, e, idx.generation, res,
-					     &kick);
+					     kick);
 		}
 	} while (rc == -EAGAIN);
-	if (rc)
-		return rc;
-	lf_inc(sh, completed);
-	rq_waitq_kick_for(b->wq, kick);
-	return 0;
+	if (!rc)
+		lf_inc(sh, completed);
+	return rc;
+}
+
+static int lf_complete(void *be, struct readyq_index idx,
+		       const struct readyq_result *res)
+{
+	struct lockfree *b = be;
+	enum rq_kick kick;
+	int rc;
+
+	rc = lf_complete_one(b, lf_shard(b), idx, res, &kick);
+	if (!rc)
+		rq_waitq_kick_for(b->wq, kick);
+	return rc;
+}
+
+/* Completions one by one, then one wake decision (see lk_complete_batch). */
+static ssize_t lf_complete_batch(void *be, const struct readyq_index *idx,
+				 const struct readyq_result *res, size_t n)
+{
+	struct lockfree *b = be;
+	struct lf_shard *sh = lf_shard(b);
+	bool work = false, timer = false;
+	enum rq_kick kick;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		rc = lf_complete_one(b, sh, idx[i], &res[i], &kick);
+		if (rc < 0)
+			break;
+		work |= kick == RQ_KICK_WORK;
+		timer |= kick == RQ_KICK_TIMER;
+	}
+	if (work)
+		rq_waitq_kick(b->wq);
+	if (timer)
+		rq_waitq_kick_timer(b->wq);
+	return i ? (ssize_t)i : rc;
 }
 
 static int lf_resume(void *be, struct readyq_index idx)
@@ -1356,6 +1417,8 @@ const struct readyq_ops rq_lockfree_ops = {
 	.unreg = lf_unreg,
 	.drain = lf_drain,
 	.complete = lf_complete,
+	.reg_batch = lf_reg_batch,
+	.complete_batch = lf_complete_batch,
 	.resume = lf_resume,
 	.resume_signal = lf_resume_signal,
 	.poll = lf_poll,

@@ -2,20 +2,30 @@
 /*
  * wait.c - futexes, the three-state lock and level-triggered waiting
  *
- * Waiting protocol (see waitq.h):
+ * Waiting protocol (see waitq.h), every access seq_cst:
  *
- *   sleeper                              producer
- *   -------                              --------
- *   seq = load(wq->seq)                  publish QUEUED (seq_cst RMW)
- *   sleepers++            (seq_cst)      if (load(sleepers))  (seq_cst)
- *   if (poll()) leave                        seq++, futex_wake(seq, 1)
+ *   waiter                               producer
+ *   ------                               --------
+ *   if (poll()) return 0                 publish QUEUED (RMW)
+ *   searching++                          s = load(sleepers)
+ *   poll() for up to RQ_SEARCH_NS:       if (s && !load(searching))
+ *       found: searching--, return 0         seq++, futex_wake(seq, 1)
+ *   searching--
+ *   seq = load(wq->seq)
+ *   sleepers++
+ *   if (poll()) leave
  *   futex_wait(seq, until)
  *   sleepers--
  *
- * Either the producer sees the sleeper or the sleeper's poll sees the new
- * work; a kick between the sleeper's load of seq and its futex_wait makes
+ * A producer that skips the wake saw either no sleeper, so the sleeper's
+ * poll (after its increment) sees the new work, or a searcher, whose
+ * decrement comes later: if it then sleeps, its poll sees the work; if
+ * it found other work, it returns and, after its drain, ramps up
+ * (rq_waitq_ramp_up()): work left, sleepers and nobody searching wakes
+ * one.  A kick between the sleeper's load of seq and its futex_wait makes
  * the wait return at once (the word changed).  Each kick wakes at most one
- * thread; readyq_shutdown() wakes all.
+ * thread; readyq_shutdown() wakes all.  A searching thread is awake: no
+ * kick is needed for it, and none is spent.
  *
  * Deadlines: at most one sleeper (the timer owner) bounds its sleep by the
  * backend's earliest deadline, so a due deadline wakes one thread, not
@@ -47,11 +57,15 @@ void rq_waitq_init(struct rq_waitq *wq)
 {
 	atomic_init(&wq->seq, 0);
 	atomic_init(&wq->sleepers, 0);
+	atomic_init(&wq->searching, 0);
 	atomic_init(&wq->timer_owner, 0);
 	atomic_init(&wq->shutdown, false);
 	atomic_init(&wq->waits, 0);
 	atomic_init(&wq->wakeups, 0);
 	atomic_init(&wq->timeouts, 0);
+	atomic_init(&wq->sleeps, 0);
+	atomic_init(&wq->wake_calls, 0);
+	atomic_init(&wq->empty_wakes, 0);
 	atomic_init(&wq->efd, -1);
 }
 
@@ -82,25 +96,39 @@ void rq_waitq_notify_fd(struct rq_waitq *wq)
 	if (fd < 0)
 		return;
 	rq_probe(fd_notify, wq);
+	rq_waitq_count_call(wq);
 	/* The raw syscall: write(2) is a cancellation point, calls are not. */
 	do
 		rc = syscall(SYS_write, fd, &one, sizeof(one));
 	while (rc < 0 && errno == EINTR);
 }
 
+/* Wake @nr futex sleepers whose bitset has @bits; counted in wake_calls. */
+static void rq_waitq_futex_wake(struct rq_waitq *wq, int nr, uint32_t bits)
+{
+	rq_waitq_count_call(wq);
+	rq_futex_wake(&wq->seq, nr, bits);
+}
+
 /*
  * After new work: bump seq, write the eventfd if readyq_fd() made one, and
- * wake one futex sleeper whose bitset has @bits, if anyone sleeps.
+ * wake one futex sleeper whose bitset has @bits, if anyone sleeps and
+ * (@searchers_do, new work) nobody searches.
  */
-static void rq_waitq_wake(struct rq_waitq *wq, uint32_t bits)
+static void rq_waitq_wake(struct rq_waitq *wq, uint32_t bits,
+			  bool searchers_do)
 {
 	uint32_t s = atomic_load_explicit(&wq->sleepers, memory_order_seq_cst);
 
 	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
 	if (caa_unlikely(s & RQ_SLEEPERS_FD))
 		rq_waitq_notify_fd(wq);
-	if (s & ~RQ_SLEEPERS_FD)
-		rq_futex_wake(&wq->seq, 1, bits);
+	if (!(s & ~RQ_SLEEPERS_FD))
+		return;
+	if (searchers_do &&
+	    atomic_load_explicit(&wq->searching, memory_order_seq_cst))
+		return;
+	rq_waitq_futex_wake(wq, 1, bits);
 }
 
 /**
@@ -120,12 +148,40 @@ void rq_waitq_wake_all(struct rq_waitq *wq)
 	if (s & RQ_SLEEPERS_FD)
 		rq_waitq_notify_fd(wq);
 	if (s & ~RQ_SLEEPERS_FD)
-		rq_futex_wake(&wq->seq, INT_MAX, RQ_WAKE_ALL);
+		rq_waitq_futex_wake(wq, INT_MAX, RQ_WAKE_ALL);
 }
 
 void rq_waitq_kick_slow(struct rq_waitq *wq)
 {
-	rq_waitq_wake(wq, RQ_WAKE_WORK);
+	rq_waitq_wake(wq, RQ_WAKE_WORK, true);
+}
+
+/**
+ * rq_waitq_ramp_up() - after a drain: wake one more worker if work is
+ * left, threads sleep and nobody searches
+ * @wq: the wait queue
+ * @ops: its backend
+ * @be: the backend instance
+ *
+ * A producer skips the wake while a thread searches; the searcher that
+ * found the work, once it has drained, passes the wake on when it could
+ * not take everything, so that a burst still reaches every worker (Go's
+ * wakep() when the last spinning thread finds work).
+ *
+ * Context: any; after the drain's own publication.
+ */
+void rq_waitq_ramp_up(struct rq_waitq *wq, const struct readyq_ops *ops,
+		      void *be)
+{
+	uint32_t s = atomic_load_explicit(&wq->sleepers, memory_order_seq_cst);
+
+	if (caa_likely(!(s & ~RQ_SLEEPERS_FD)))
+		return;
+	if (atomic_load_explicit(&wq->searching, memory_order_seq_cst) ||
+	    !ops->poll(be))
+		return;
+	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
+	rq_waitq_futex_wake(wq, 1, RQ_WAKE_WORK);
 }
 
 /**
@@ -139,7 +195,8 @@ void rq_waitq_kick_slow(struct rq_waitq *wq)
 void rq_waitq_kick_n(struct rq_waitq *wq, int n)
 {
 	while (n-- > 0 &&
-	       atomic_load_explicit(&wq->sleepers, memory_order_seq_cst))
+	       atomic_load_explicit(&wq->sleepers, memory_order_seq_cst) &&
+	       !atomic_load_explicit(&wq->searching, memory_order_seq_cst))
 		rq_waitq_kick_slow(wq);
 }
 
@@ -167,7 +224,8 @@ void rq_waitq_kick_timer(struct rq_waitq *wq)
 	bits = atomic_load_explicit(&wq->timer_owner, memory_order_seq_cst) ?
 		       RQ_WAKE_TIMER :
 		       RQ_WAKE_WORK;
-	rq_waitq_wake(wq, bits);
+	/* A searcher may sleep with the old deadline: searchers or not. */
+	rq_waitq_wake(wq, bits, false);
 }
 
 /**
@@ -180,7 +238,7 @@ void rq_waitq_shutdown(struct rq_waitq *wq)
 {
 	atomic_store_explicit(&wq->shutdown, true, memory_order_seq_cst);
 	atomic_fetch_add_explicit(&wq->seq, 1, memory_order_seq_cst);
-	rq_futex_wake(&wq->seq, INT_MAX, RQ_WAKE_ALL);
+	rq_waitq_futex_wake(wq, INT_MAX, RQ_WAKE_ALL);
 	rq_waitq_notify_fd(wq);
 }
 
@@ -211,6 +269,7 @@ static int rq_sleep_once(struct rq_waitq *wq, const struct readyq_ops *ops,
 		if (next < until)
 			until = next;
 	}
+	atomic_fetch_add_explicit(&wq->sleeps, 1, memory_order_relaxed);
 	rq_futex_wait(&wq->seq, seq, until,
 		      timer ? RQ_WAKE_WORK | RQ_WAKE_TIMER : RQ_WAKE_WORK);
 	if (timer) {
@@ -229,28 +288,32 @@ out:
 }
 
 /*
- * Before sleeping, poll for a little while: under a steady stream of work
- * the queue is empty for moments only, and a futex sleep and wake-up (a
- * system call on each side) per moment makes producers pay for a
- * FUTEX_WAKE on many registers.  RQ_WAIT_SPIN polls, RQ_WAIT_PAUSES
+ * Before sleeping, search: poll for a little while, counted in
+ * @searching so that producers need not wake anyone.  Under a steady
+ * stream of work the queue is empty for moments only, and a futex sleep
+ * and wake-up (a system call on each side) per moment makes producers pay
+ * for a FUTEX_WAKE on many registers.  RQ_WAIT_SPIN polls, RQ_WAIT_PAUSES
  * pauses apart; perf/README.md ("Polling before sleeping") has the
  * measurements behind the numbers.
  */
 #define RQ_WAIT_SPIN 64
 #define RQ_WAIT_PAUSES 8
 
-static bool rq_spin_for_work(struct rq_waitq *wq, const struct readyq_ops *ops,
-			     void *be)
+static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
+		      void *be)
 {
+	bool found = false;
 	int i, k;
 
-	for (i = 0; i < RQ_WAIT_SPIN; i++) {
+	atomic_fetch_add_explicit(&wq->searching, 1, memory_order_seq_cst);
+	for (i = 0; i < RQ_WAIT_SPIN && !found; i++) {
 		for (k = 0; k < RQ_WAIT_PAUSES; k++)
 			caa_cpu_relax();
-		if (rq_shut(wq) || ops->poll(be))
-			return true;
+		found = rq_shut(wq) || ops->poll(be);
 	}
-	return false;
+	/* Before the sleeper's announce and poll: see the top of the file. */
+	atomic_fetch_sub_explicit(&wq->searching, 1, memory_order_seq_cst);
+	return found;
 }
 
 /**
@@ -289,7 +352,7 @@ int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
 		}
 		if (!spun) {
 			spun = true;
-			if (rq_spin_for_work(wq, ops, be))
+			if (rq_search(wq, ops, be))
 				continue;
 		}
 		rq_sleep_once(wq, ops, be, deadline);

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <sys/time.h>
 #include <time.h>
 
 /**
@@ -61,6 +62,12 @@ extern const struct bq_variant bq_variants[];
 extern const size_t bq_nr_variants;
 const struct bq_variant *bq_find_variant(const char *name);
 bool bq_variant_available(const struct bq_variant *v);
+
+/* A struct timeval (getrusage) in nanoseconds. */
+static inline double bq_tv_ns(const struct timeval *tv)
+{
+	return (double)tv->tv_sec * 1e9 + (double)tv->tv_usec * 1e3;
+}
 
 /* util.c */
 static inline uint64_t now_ns(void)

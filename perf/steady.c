@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define MAX_THREADS 64
 #define STUCK_NS 20000000000ull
@@ -104,6 +105,8 @@ static void *steady_producer(void *p)
 
 struct steady_result {
 	double msgs_s, regs_s;
+	double cpu_ns; /* user + system CPU per message, whole process */
+	double vcsw_k; /* voluntary context switches per 1,000 messages */
 	long doubles, errors, lost;
 	bool stuck;
 };
@@ -116,6 +119,7 @@ static int steady_once(const struct bq_variant *v, const struct bq_opts *o,
 	unsigned long np = o->producers, nw = o->workers, i;
 	long sent = (long)(np * o->messages), left = 0;
 	struct steady_run r;
+	struct rusage ru0, ru1;
 	uint64_t t0, tp, te;
 	int rc;
 
@@ -133,6 +137,7 @@ static int steady_once(const struct bq_variant *v, const struct bq_opts *o,
 		free(r.in_turn);
 		return rc;
 	}
+	getrusage(RUSAGE_SELF, &ru0);
 	t0 = now_ns();
 	for (i = 0; i < nw; i++) {
 		wa[i].r = &r;
@@ -157,6 +162,12 @@ static int steady_once(const struct bq_variant *v, const struct bq_opts *o,
 	v->shutdown(r.h);
 	for (i = 0; i < nw; i++)
 		pthread_join(wt[i], NULL);
+	getrusage(RUSAGE_SELF, &ru1);
+	out->cpu_ns = (bq_tv_ns(&ru1.ru_utime) - bq_tv_ns(&ru0.ru_utime) +
+		       bq_tv_ns(&ru1.ru_stime) - bq_tv_ns(&ru0.ru_stime)) /
+		      (double)sent;
+	out->vcsw_k = (double)(ru1.ru_nvcsw - ru0.ru_nvcsw) * 1000.0 /
+		      (double)sent;
 	for (i = 0; i < mailboxes; i++)
 		left += atomic_load(&r.pending[i]);
 	v->destroy(r.h);

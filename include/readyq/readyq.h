@@ -63,7 +63,7 @@ extern "C" {
 #endif
 
 #define READYQ_VERSION_MAJOR 0
-#define READYQ_VERSION_MINOR 1
+#define READYQ_VERSION_MINOR 2
 #define READYQ_VERSION_PATCH 0
 #define READYQ_VERSION_HEX                                                     \
 	((READYQ_VERSION_MAJOR << 16) | (READYQ_VERSION_MINOR << 8) |          \
@@ -189,6 +189,12 @@ struct readyq_result {
  * @suspended: indices SUSPENDED now
  * @delayed: indices DELAYED now
  * @active: the backend serving calls now
+ * @sleeps: times a thread blocked in the kernel inside readyq_wait()
+ *	(since 0.2)
+ * @wake_calls: futex wake and eventfd write system calls the library made
+ *	to wake waiters (since 0.2; lock hand-offs are not counted)
+ * @empty_wakes: readyq_wait() calls that returned 0 after which the same
+ *	thread's next readyq_drain() on the queue returned nothing (since 0.2)
  *
  * The structure grows only at its end.  Counters read while other threads
  * work are a consistent snapshot for the locked backend and per-counter
@@ -199,6 +205,8 @@ struct readyq_stats {
 		completed, stale, waits, wakeups, timeouts, switches;
 	size_t queued, running, suspended, delayed;
 	enum readyq_backend active;
+	/* since 0.2 (readyq_stats@@READYQ_0.2) */
+	uint64_t sleeps, wake_calls, empty_wakes;
 };
 
 READYQ_EXPORT void readyq_config_init(struct readyq_config *cfg);
@@ -215,6 +223,13 @@ READYQ_EXPORT ssize_t readyq_drain(struct readyq *q, struct readyq_index *out,
 				   size_t max);
 READYQ_EXPORT int readyq_complete(struct readyq *q, struct readyq_index idx,
 				  const struct readyq_result *res);
+READYQ_EXPORT ssize_t readyq_register_batch(struct readyq *q,
+					    const struct readyq_index *idx,
+					    size_t n);
+READYQ_EXPORT ssize_t readyq_complete_batch(struct readyq *q,
+					    const struct readyq_index *idx,
+					    const struct readyq_result *res,
+					    size_t n);
 READYQ_EXPORT int readyq_resume(struct readyq *q, struct readyq_index idx);
 READYQ_EXPORT int readyq_resume_signal(struct readyq *q, uint64_t key);
 
