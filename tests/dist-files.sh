@@ -1,14 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# dist-files.sh SRCDIR DISTDIR - run by "make dist" (dist-hook).
+# dist-files.sh SRCDIR DISTDIR [BUILT...] - run by "make dist" (dist-hook).
 #
 # Every file that README.md, NEWS, perf/README.md or tests/README.md
 # cites (a `path` in backquotes, relative to the top or to the citing
 # file's folder) and that exists in the source tree must be in the
-# tarball too, and no file of the tarball may point at the development
-# workspace's shared folder outside the project.  Fails make dist.
+# tarball too, programs that make builds (BUILT) aside, and no file of
+# the tarball may point at the development workspace's shared folder
+# outside the project.  Fails make dist.
 src=$1
 dist=$2
+shift 2
+built=" $* "
 fail=0
 n=0
 for doc in README.md NEWS perf/README.md tests/README.md; do
@@ -23,6 +26,7 @@ for doc in README.md NEWS perf/README.md tests/README.md; do
 		for c in "$t" "$dir/$t"; do
 			c=${c#./}
 			[ -e "$src/$c" ] || continue
+			case $built in *" $c "*) break ;; esac
 			n=$((n + 1))
 			if [ ! -e "$dist/$c" ]; then
 				echo "dist-files: $doc cites $c, not in the tarball"
