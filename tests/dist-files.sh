@@ -5,9 +5,11 @@
 # Every file that README.md, NEWS, perf/README.md or tests/README.md
 # cites (a `path` in backquotes, relative to the top or to the citing
 # file's folder) and that exists in the source tree must be in the
-# tarball too, programs that make builds (BUILT) aside, and no file of
-# the tarball may point at the development workspace's shared folder
-# outside the project.  Fails make dist.
+# tarball too, programs that make builds (BUILT) and debian/ aside (the
+# packaging stays in git: Debian wants upstream tarballs without it,
+# lintian says no-debian-changes otherwise), and no file of the tarball
+# may point at the development workspace's shared folder outside the
+# project.  Fails make dist.
 src=$1
 dist=$2
 shift 2
@@ -27,6 +29,7 @@ for doc in README.md NEWS perf/README.md tests/README.md; do
 			c=${c#./}
 			[ -e "$src/$c" ] || continue
 			case $built in *" $c "*) break ;; esac
+			case $c in debian/*) break ;; esac
 			n=$((n + 1))
 			if [ ! -e "$dist/$c" ]; then
 				echo "dist-files: $doc cites $c, not in the tarball"
