@@ -11,6 +11,8 @@
 #    folder outside the project, and bench.sh has no default for it.
 # 3. README.md names readyq(7) as the contract, and its second set-up
 #    command is the one .ci/run runs.
+# 4. README.md's first command installs debian/control's Build-Depends
+#    and the tools the test scripts use.
 srcdir="${srcdir:-.}"
 fail=0
 bad() { echo "docs: FAIL: $*"; fail=1; }
@@ -58,6 +60,29 @@ grep -q '^    \./bootstrap && \./configure && make -j2 check$' "$r" ||
 	bad "README.md lacks the test command"
 grep -q '^\./bootstrap && \./configure && make -j2 check$' \
 	"$srcdir/.ci/run" || bad ".ci/run does not run README's test command"
+
+# 4. README's first command installs the package build dependencies
+# (debian/control, in a checkout) and the tools of the make check scripts,
+# so that following it neither stops dpkg-buildpackage nor skips a test.
+apt=$(grep -m1 '^    apt-get update && apt-get install' "$r" |
+	sed 's/.*apt-get install -y//; s/&&.*//')
+[ -n "$apt" ] || bad "README.md has no apt-get install command"
+need="g++ clang mandoc groff-base systemtap-sdt-dev"
+if [ -f "$srcdir/debian/control" ]; then
+	# Build-Depends: first alternative, no version, debhelper-compat is
+	# provided by debhelper
+	need="$need $(sed -n '/^Build-Depends:/,/^[A-Z]/p' \
+		"$srcdir/debian/control" | sed 's/^Build-Depends://' |
+		grep -v '^[A-Z]' | tr ',' '\n' | sed 's/|.*//; s/(.*//' |
+		tr -d ' \t' | sed 's/^debhelper-compat$/debhelper/' | grep .)"
+fi
+for p in $need; do
+	case " $apt " in
+	*" $p "*) ;;
+	*) [ "$p" = pkgconf ] && case " $apt " in *" pkg-config "*) continue ;; esac
+	   bad "README.md's first command does not install $p" ;;
+	esac
+done
 
 n=$(echo $files | wc -w)
 [ $fail -eq 0 ] && echo "docs: PASS: COPYING (LGPL-2.1), $n files" \
