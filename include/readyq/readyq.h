@@ -123,8 +123,9 @@ struct readyq_config {
 };
 
 /*
- * Testing only: the adaptive backend switches at the end of every window
- * whatever it measures, so that tests can force hundreds of migrations.
+ * Diagnostic flag, for tests: the adaptive backend switches at the end of
+ * every window whatever it measures, so that tests can force hundreds of
+ * migrations.  Every backend accepts it; other bits are -EINVAL.
  */
 #define READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH (1u << 0)
 #define READYQ_FLAGS_ALL READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH
