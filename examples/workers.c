@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 	printf("backend %s: %lu producers, %lu workers, %lu mailboxes\n",
 	       readyq_backend_name(cfg.backend), np, nw, nr_mailboxes);
 	if (cfg.backend == READYQ_BACKEND_ADAPTIVE)
-		printf("adaptive: %llu switches, on %s at the end\n",
+		printf("adaptive: switches %llu, on %s at the end\n",
 		       (unsigned long long)st.switches,
 		       readyq_backend_name(st.active));
 	printf("messages sent %ld taken %ld\n", atomic_load(&sent),
