@@ -17,6 +17,9 @@
  * Usage: daemon [PRODUCERS [WORKERS [MAILBOXES]]]
  * Runs until SIGTERM or SIGINT; exit status 0 when the accounting holds.
  */
+/* POSIX.1-2008 interfaces (sigwait, nanosleep, CLOCK_MONOTONIC) */
+#define _POSIX_C_SOURCE 200809L
+
 #include <readyq/readyq.h>
 
 #include <errno.h>

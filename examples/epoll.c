@@ -22,6 +22,9 @@
  *
  * Usage: epoll [PRODUCERS [MAILBOXES [MESSAGES]]]
  */
+/* POSIX.1-2008 interfaces (sigwait, nanosleep, CLOCK_MONOTONIC) */
+#define _POSIX_C_SOURCE 200809L
+
 #include <readyq/readyq.h>
 
 #include <errno.h>

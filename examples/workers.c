@@ -11,6 +11,9 @@
  *
  * Usage: workers [BACKEND [PRODUCERS [WORKERS [MAILBOXES [MESSAGES]]]]]
  */
+/* POSIX.1-2008 interfaces (sigwait, nanosleep, CLOCK_MONOTONIC) */
+#define _POSIX_C_SOURCE 200809L
+
 #include <readyq/readyq.h>
 
 #include <errno.h>
@@ -120,7 +123,11 @@ int main(int argc, char **argv)
 
 	readyq_stats(q, &st);
 	printf("backend %s: %lu producers, %lu workers, %lu mailboxes\n",
-	       readyq_backend_name(st.active), np, nw, nr_mailboxes);
+	       readyq_backend_name(cfg.backend), np, nw, nr_mailboxes);
+	if (cfg.backend == READYQ_BACKEND_ADAPTIVE)
+		printf("adaptive: switches %llu, on %s at the end\n",
+		       (unsigned long long)st.switches,
+		       readyq_backend_name(st.active));
 	printf("messages sent %ld taken %ld\n", atomic_load(&sent),
 	       atomic_load(&taken));
 	printf("registers: %llu queued, %llu duplicate, %llu notified\n",

@@ -14,17 +14,20 @@
 # 3. latency: readyq-bench latency (its baselines run in the same process).
 # 4. scale:   readyq-bench scale.
 # Then the summary: every PASS/MISS line, and the charts under --results
-# when gnuplot is installed.  Without cargo (or the replica) it says so
-# and prints our columns only.
+# when gnuplot is installed.  The Rust replica of the seed is not part of
+# libreadyq: give its source folder with --seed-rust DIR or
+# READYQ_SEED_RUST=DIR.  Without it (or without cargo) the script says so
+# and prints our columns only; --no-rust skips it even when given.
 #
 # Usage: bench.sh [--bin PATH] [--seed-rust DIR] [--results DIR]
 #                 [--quick | --long] [--no-rust]
-# Environment: TMPDIR (where the replica is built), SEED_RUST (its source).
+# Environment: READYQ_SEED_RUST (the replica's source, as --seed-rust),
+# TMPDIR (where the replica is built).
 
 set -u
 
 BIN=./perf/readyq-bench
-SEED_RUST=${SEED_RUST:-}
+SEED_RUST=${READYQ_SEED_RUST:-}
 RESULTS=perf/results
 MODE=default
 USE_RUST=yes
@@ -32,12 +35,12 @@ USE_RUST=yes
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--bin) BIN=$2; shift ;;
-	--seed-rust) [ -n "$SEED_RUST" ] || SEED_RUST=$2; shift ;;
+	--seed-rust) SEED_RUST=$2; shift ;;
 	--results) RESULTS=$2; shift ;;
 	--quick) MODE=quick ;;
 	--long) MODE=long ;;
 	--no-rust) USE_RUST=no ;;
-	-h|--help) sed -n '3,22p' "$0"; exit 0 ;;
+	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -66,11 +69,14 @@ progress() { printf '[bench %4ss] %s\n' $(( $(date +%s) - START )) "$*" >&2; }
 RUST=
 if [ $USE_RUST = no ]; then
 	say "# seed replica: skipped (--no-rust); our columns only"
+elif [ -z "$SEED_RUST" ]; then
+	say "# seed replica: not given; our columns only"
+	say "#   (READYQ_SEED_RUST=DIR make bench, DIR holding its Cargo.toml)"
 elif ! command -v cargo >/dev/null 2>&1; then
 	say "# seed replica: cargo not installed; our columns only"
 	say "#   (apt-get install cargo librust-dashmap-dev librust-crossbeam-queue-dev librust-spin-dev)"
-elif [ -z "$SEED_RUST" ] || [ ! -f "$SEED_RUST/Cargo.toml" ]; then
-	say "# seed replica: not found at '${SEED_RUST}'; our columns only"
+elif [ ! -f "$SEED_RUST/Cargo.toml" ]; then
+	say "# seed replica: no Cargo.toml in '${SEED_RUST}'; our columns only"
 else
 	TARGET="${TMPDIR:-/tmp}/seed-rust-target"
 	progress "building the seed replica into $TARGET"

@@ -960,6 +960,23 @@ START_TEST(bad_input)
 	readyq_config_init(&cfg);
 	cfg.flags = 1u << 31;
 	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);
+	cfg.flags = READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH | (1u << 1);
+	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);
+	readyq_config_init(&cfg);
+	cfg.concurrency_hint = 65537;
+	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);
+	readyq_config_init(&cfg);
+	cfg.adaptive_down_permille = 1001;
+	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);
+	ck_assert_ptr_null(nq);
+	/* readyq_create(3): the one flag is accepted by every backend. */
+	readyq_config_init(&cfg);
+	cfg.backend = rq_test_backends[_i];
+	cfg.flags = READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH;
+	ck_assert_int_eq(readyq_create(&cfg, &nq), 0);
+	ck_assert_ptr_nonnull(nq);
+	readyq_destroy(nq);
+	nq = NULL;
 	readyq_config_init(&cfg);
 	cfg.capacity_hint = (size_t)1 << 40;
 	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);

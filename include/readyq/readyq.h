@@ -123,8 +123,9 @@ struct readyq_config {
 };
 
 /*
- * Testing only: the adaptive backend switches at the end of every window
- * whatever it measures, so that tests can force hundreds of migrations.
+ * Diagnostic flag, for tests: the adaptive backend switches at the end of
+ * every window whatever it measures, so that tests can force hundreds of
+ * migrations.  Every backend accepts it; other bits are -EINVAL.
  */
 #define READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH (1u << 0)
 #define READYQ_FLAGS_ALL READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH
@@ -243,18 +244,26 @@ READYQ_EXPORT uint32_t readyq_throughput(const struct readyq *q);
 READYQ_EXPORT int readyq_stats(const struct readyq *q, struct readyq_stats *st);
 READYQ_EXPORT const char *readyq_backend_name(enum readyq_backend b);
 
-/* Result constructors. */
+/*
+ * Result constructors.  Every member is initialized in declaration order
+ * (no designated initializers), so that the header is also valid C++11
+ * under -Wall -Wextra -Wpedantic: members a constructor does not name are
+ * 0, the first enumerator of their type.
+ */
 
 static inline struct readyq_result readyq_result_completed(bool ready_hint)
 {
-	struct readyq_result r = { .outcome = READYQ_COMPLETED,
-				   .ready_hint = ready_hint };
+	struct readyq_result r = { READYQ_COMPLETED, ready_hint,
+				   READYQ_SUSPEND_BACKPRESSURE,
+				   READYQ_RESUME_SIGNAL, 0, 0, 0 };
 	return r;
 }
 
 static inline struct readyq_result readyq_result_yielded(void)
 {
-	struct readyq_result r = { .outcome = READYQ_YIELDED };
+	struct readyq_result r = { READYQ_YIELDED, false,
+				   READYQ_SUSPEND_BACKPRESSURE,
+				   READYQ_RESUME_SIGNAL, 0, 0, 0 };
 	return r;
 }
 
@@ -262,9 +271,8 @@ static inline struct readyq_result
 readyq_result_suspended(enum readyq_suspend_reason why,
 			enum readyq_resume_kind on, uint64_t key_or_delay_ns)
 {
-	struct readyq_result r = { .outcome = READYQ_SUSPENDED,
-				   .reason = why,
-				   .resume_on = on };
+	struct readyq_result r = { READYQ_SUSPENDED, false, why, on,
+				   0, 0, 0 };
 	if (on == READYQ_RESUME_SIGNAL)
 		r.signal_key = key_or_delay_ns;
 	else if (on == READYQ_RESUME_AFTER)
@@ -275,15 +283,18 @@ readyq_result_suspended(enum readyq_suspend_reason why,
 static inline struct readyq_result readyq_result_failed(int error,
 						       uint64_t retry_after_ns)
 {
-	struct readyq_result r = { .outcome = READYQ_FAILED,
-				   .delay_ns = retry_after_ns,
-				   .error = error };
+	struct readyq_result r = { READYQ_FAILED, false,
+				   READYQ_SUSPEND_BACKPRESSURE,
+				   READYQ_RESUME_SIGNAL, 0, retry_after_ns,
+				   error };
 	return r;
 }
 
 static inline struct readyq_result readyq_result_stopped(void)
 {
-	struct readyq_result r = { .outcome = READYQ_STOPPED };
+	struct readyq_result r = { READYQ_STOPPED, false,
+				   READYQ_SUSPEND_BACKPRESSURE,
+				   READYQ_RESUME_SIGNAL, 0, 0, 0 };
 	return r;
 }
 
