@@ -62,14 +62,20 @@
  *    @rare.
  *  - Counters live in per-thread shards (128-byte aligned, summed on
  *    read).  "Queued" is q_in - q_out: q_in is incremented (seq_cst RMW)
- *    before the CAS that makes a word QUEUED (undone through q_out and
- *    q_undo on failure), q_out after the CAS that leaves QUEUED.  So every
- *    q_out seen has its q_in visible to a later load, and poll, which
- *    loads all q_out before all q_in, never undercounts.  That seq_cst
- *    increment (followed by the CAS and by wfcq's xchg, both full
- *    barriers) is the publication rq_waitq_kick() requires.  Dead links
- *    are not counted.  registered = q_in - q_undo - q_other (queueings
- *    that were not registers), so the register hot path has one counter.
+ *    after the CAS that makes a word QUEUED and the push of its link,
+ *    q_out after the CAS that leaves QUEUED (a drain: before it drops
+ *    @drain_lock).  poll loads every q_in, then every q_out: an index it
+ *    counts was pushed before its first load and not yet counted out at
+ *    its last, so a wait that returns 0 saw real work (no empty wake-up
+ *    from an enqueue in flight).  It can miss an index: between the CAS
+ *    and the increment, or when a q_out it sees belongs to an index
+ *    whose q_in came after its loads.  Each such q_in increment comes
+ *    after poll's loads, and is followed by a kick, which sees the
+ *    sleeper that announced itself before polling: no lost wake-up.
+ *    That seq_cst increment is the publication rq_waitq_kick() requires.
+ *    Dead links are not counted.  registered = q_in - q_other
+ *    (queueings that were not registers), so the register hot path has
+ *    one counter.
  *  - next_deadline mirrors the heap's top (seq_cst store under @rare);
  *    the earliest deadline moving earlier kicks the timer owner.
  *
@@ -156,10 +162,10 @@ struct lf_qel {
 /* Per-thread counters, summed on read. */
 /* Per-thread counters, summed on read.  All A (relaxed unless noted). */
 struct lf_shard {
-	_Atomic uint64_t q_in; /* seq_cst: before the CAS to QUEUED */
+	_Atomic uint64_t q_in; /* seq_cst: after the CAS to QUEUED and push */
 	_Atomic uint64_t q_out; /* after a CAS that leaves QUEUED */
 	_Atomic uint64_t run_out, drained;
-	_Atomic uint64_t q_undo, q_other; /* registered = in - undo - other */
+	_Atomic uint64_t q_other; /* registered = in - other */
 	_Atomic uint64_t duplicates, notified, unregistered;
 	_Atomic uint64_t completed, stale;
 } rq_cacheline_aligned;
@@ -410,15 +416,8 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 		nw = lf_mkword(gen, RQ_ST_QUEUED, 0);
 	}
 	nw |= LF_LINKED;
-	/* Count it before it can be seen QUEUED (see the header). */
-	atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_seq_cst);
-	if (!lf_cas(e, w, nw)) {
-		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
-		lf_inc(sh, q_undo);
+	if (!lf_cas(e, w, nw))
 		return false;
-	}
-	if (!reg)
-		lf_inc(sh, q_other);
 	if (lf_state(old) == RQ_ST_QUEUED)
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
 	else if (lf_state(old) == RQ_ST_RUNNING)
@@ -429,6 +428,15 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	} else {
 		lf_push(b, &e->link);
 	}
+	/*
+	 * Counted once its link is in the FIFO, so that poll never reports
+	 * an index that a drain cannot reach yet; this seq_cst RMW is the
+	 * publication rq_waitq_kick() requires (see the header).
+	 */
+	atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_seq_cst);
+	if (!reg)
+		atomic_fetch_add_explicit(&sh->q_other, 1,
+					  memory_order_release);
 	return true;
 }
 
@@ -927,6 +935,29 @@ static bool lf_take(struct lf_link *l, struct readyq_index *out)
 	return live;
 }
 
+/*
+ * An enqueuer between its xchg and its next-pointer store blocks the
+ * dequeue.  With nothing taken yet (@first), the caller was told there is
+ * work, and returning empty-handed would send it round wait and drain
+ * again: yield the CPU (the enqueuer may have been preempted) and retry,
+ * LF_BLOCKED_RETRIES times, before giving up.
+ */
+#define LF_BLOCKED_RETRIES 64
+
+static struct cds_wfcq_node *lf_dequeue(struct lockfree *b, bool first)
+{
+	struct cds_wfcq_node *node;
+	int retry = 0;
+
+	for (;;) {
+		node = __cds_wfcq_dequeue_nonblocking(&b->qhead, &b->qtail);
+		if (node != CDS_WFCQ_WOULDBLOCK || !first ||
+		    retry++ == LF_BLOCKED_RETRIES)
+			return node;
+		sched_yield();
+	}
+}
+
 static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 {
 	struct lockfree *b = be;
@@ -938,12 +969,12 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 	rq_lock(&b->drain_lock);
 	moved = lf_move_due(b, sh);
 	while (n < max) {
-		node = __cds_wfcq_dequeue_nonblocking(&b->qhead, &b->qtail);
+		node = lf_dequeue(b, !n);
 		/* Empty, or an enqueue in flight: a shorter batch. */
 		if (!node)
 			break;
 		if (node == CDS_WFCQ_WOULDBLOCK) {
-			blocked = true;
+			blocked = true; (void)blocked;
 			break;
 		}
 		rq_tsan_acquire(caa_container_of(node, struct lf_link, node));
@@ -951,22 +982,16 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 			    &out[n]))
 			n++;
 	}
-	rq_unlock(&b->drain_lock);
-	if (n) {
+	/* Before the next drainer can look: it must not find them counted. */
+	if (n)
 		atomic_fetch_add_explicit(&sh->q_out, n, memory_order_relaxed);
+	rq_unlock(&b->drain_lock);
+	if (n)
 		atomic_fetch_add_explicit(&sh->drained, n,
 					  memory_order_relaxed);
-	}
 	/* Due entries this drain did not take need another worker. */
 	if (moved > n)
 		rq_waitq_kick(b->wq);
-	/*
-	 * Nothing taken because an enqueuer sits between its xchg and its
-	 * next-pointer store: poll still says "queued", so a worker would
-	 * spin through wait and drain.  Give the CPU to the enqueuer.
-	 */
-	if (blocked && !n)
-		sched_yield();
 	return (ssize_t)n;
 }
 
@@ -1231,13 +1256,13 @@ static int lf_poll(void *be)
 	uint64_t in = 0, out = 0;
 	int i;
 
-	/* Every q_out first, then every q_in: never an undercount. */
-	for (i = 0; i < LF_NR_SHARDS; i++)
-		out += atomic_load_explicit(&b->sh[i].q_out,
-					    memory_order_seq_cst);
+	/* Every q_in first, then every q_out: see the header. */
 	for (i = 0; i < LF_NR_SHARDS; i++)
 		in += atomic_load_explicit(&b->sh[i].q_in,
 					   memory_order_seq_cst);
+	for (i = 0; i < LF_NR_SHARDS; i++)
+		out += atomic_load_explicit(&b->sh[i].q_out,
+					    memory_order_seq_cst);
 	if (in > out)
 		return 1;
 	return rq_susp_any_due(&b->ss);
@@ -1267,7 +1292,7 @@ static void lf_stats(void *be, struct readyq_stats *st)
 	uint64_t run_out = lf_sum(b, run_out), drained = lf_sum(b, drained);
 	uint64_t not_reg;
 
-	not_reg = lf_sum(b, q_undo) + lf_sum(b, q_other);
+	not_reg = lf_sum(b, q_other);
 	st->registered = q_in > not_reg ? q_in - not_reg : 0;
 	st->duplicates = lf_sum(b, duplicates);
 	st->notified = lf_sum(b, notified);

@@ -298,6 +298,7 @@ out:
  */
 #define RQ_WAIT_SPIN 64
 #define RQ_WAIT_PAUSES 8
+#define RQ_MAX_SEARCHERS 1
 
 static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
 		      void *be)
@@ -305,7 +306,17 @@ static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
 	bool found = false;
 	int i, k;
 
-	atomic_fetch_add_explicit(&wq->searching, 1, memory_order_seq_cst);
+	/*
+	 * One searcher at a time: when work comes, every searcher would see
+	 * it and all but one would find nothing to drain (an empty wake).
+	 * The others sleep at once; the searcher that finds work ramps up.
+	 */
+	if (atomic_fetch_add_explicit(&wq->searching, 1,
+				      memory_order_seq_cst) >= RQ_MAX_SEARCHERS) {
+		atomic_fetch_sub_explicit(&wq->searching, 1,
+					  memory_order_seq_cst);
+		return false;
+	}
 	for (i = 0; i < RQ_WAIT_SPIN && !found; i++) {
 		for (k = 0; k < RQ_WAIT_PAUSES; k++)
 			caa_cpu_relax();

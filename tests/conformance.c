@@ -743,7 +743,13 @@ static void wait_for_sleepers(unsigned int n)
 		ck_assert_int_lt(++tries, 5000);
 		test_sleep_ns(MS);
 	}
-	test_sleep_ns(5 * MS); /* let them reach futex_wait */
+	/*
+	 * Let them reach futex_wait: one still between its announce and
+	 * futex_wait when a kick bumps the futex word returns at once and,
+	 * seeing the index still queued, returns 0 too (level-triggered).
+	 * 5 ms was once too short under TSan.
+	 */
+	test_sleep_ns(50 * MS);
 }
 
 START_TEST(wait_wakes_on_register)

@@ -13,6 +13,14 @@
  *  - no mailbox was ever in two turns at once (in_turn counter);
  *  - the queue is empty: nothing queued, running, suspended or delayed.
  *
+ *
+ * Wake-up runs (park): workers wait without a timeout, so nothing rescues
+ * a lost wake-up; producers send bursts of 1-6 and wait until each is
+ * taken, so workers park, search and are woken all the time.  Besides
+ * them, "timing-out" workers wait with random timeouts of 0-100 us for
+ * the first 40% of the messages, then leave: a lost wake-up after that
+ * stalls a burst for 5 s and fails the run.
+ *
  * Usage: stress [SECONDS_SCALE]  (default 1: a few seconds in all)
  * RQ_STRESS_PERCENT=P in the environment runs P% of that volume (the
  * sanitizer builds of make check use 50).
@@ -35,6 +43,8 @@ struct run {
 	unsigned long per_producer;
 	bool chaos; /* use FAILED, SUSPENDED and unregister too */
 	unsigned int burst; /* producers wait for quiet every burst, 0 = never */
+	bool park; /* workers wait forever; bursts of 1-6 (see the top) */
+	unsigned int timing_out; /* park: workers 0..n-1 time out, then leave */
 	_Atomic long stalls; /* bursts that never got fully taken */
 	_Atomic long *pending;
 	_Atomic int *in_turn;
@@ -95,6 +105,8 @@ static void *producer(void *p)
 		}
 		if (r->burst && i % r->burst == r->burst - 1)
 			wait_quiet(r);
+		if (r->park && xorshift(&seed) % 4 == 0)
+			wait_quiet(r); /* bursts of 1-6, 4 on average */
 		if (r->chaos && (i & 1023) == 7) {
 			/* Cancel and re-announce: nothing may get lost. */
 			rc = readyq_unregister(r->q, ix(m, 1));
@@ -162,17 +174,34 @@ static void run_turn(struct run *r, struct readyq_index idx, uint64_t *seed)
 	}
 }
 
+/* This worker's next timeout (see the top); false: it is time to leave. */
+static bool worker_timeout(struct run *r, struct arg *a, uint64_t *seed,
+			   int64_t *timeout)
+{
+	long total = (long)(r->per_producer * r->producers);
+
+	*timeout = 5000000; /* 5 ms */
+	if (!r->park)
+		return true;
+	*timeout = -1;
+	if (a->id >= r->timing_out)
+		return true;
+	*timeout = (int64_t)(xorshift(seed) % 100000);
+	return atomic_load(&r->sent) < total * 4 / 10;
+}
+
 static void *worker(void *p)
 {
 	struct arg *a = p;
 	struct run *r = a->r;
 	struct readyq_index batch[16];
 	uint64_t seed = 0x1234567ull * (a->id + 3);
+	int64_t timeout;
 	ssize_t n, i;
 	int rc;
 
-	for (;;) {
-		rc = readyq_wait(r->q, 5000000);
+	while (worker_timeout(r, a, &seed, &timeout)) {
+		rc = readyq_wait(r->q, timeout);
 		if (rc == -ESHUTDOWN)
 			break;
 		if (rc && rc != -ETIMEDOUT)
@@ -207,6 +236,21 @@ static void *signaller(void *p)
 }
 
 static uint64_t total_switches;
+static unsigned int park_workers; /* run_park(): timing-out workers + 1 */
+
+static int run_one(enum readyq_backend b, unsigned int producers,
+		   unsigned int workers, unsigned int mailboxes,
+		   unsigned long per, bool chaos, unsigned int burst,
+		   uint32_t flags);
+
+/* A wake-up run (see the top): @timing_out of @workers time out. */
+static int run_park(enum readyq_backend b, unsigned int producers,
+		    unsigned int workers, unsigned int timing_out,
+		    unsigned long per)
+{
+	park_workers = timing_out + 1;
+	return run_one(b, producers, workers, 64, per, false, 0, 0);
+}
 
 static int run_one(enum readyq_backend b, unsigned int producers,
 		   unsigned int workers, unsigned int mailboxes,
@@ -230,6 +274,9 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	r.per_producer = per;
 	r.chaos = chaos;
 	r.burst = burst;
+	r.park = park_workers != 0;
+	r.timing_out = park_workers ? park_workers - 1 : 0;
+	park_workers = 0;
 	r.pending = calloc(mailboxes, sizeof(*r.pending));
 	r.in_turn = calloc(mailboxes, sizeof(*r.in_turn));
 	t = calloc(nt, sizeof(*t));
@@ -274,14 +321,20 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 		left += atomic_load(&r.pending[i]);
 	printf("%-8s P=%u W=%u M=%-5u %s%s: sent %ld taken %ld turns %ld "
 	       "double %ld stalls %ld left %ld | q %zu run %zu susp %zu "
-	       "del %zu switches %llu (%.2fs)\n",
+	       "del %zu switches %llu | sleeps %llu wake calls %llu "
+	       "empty wakes %llu (%.2fs)\n",
 	       readyq_backend_name(b), producers, workers, mailboxes,
-	       chaos ? "chaos" : "plain", flags ? "+switching" : "",
+	       r.park ? "park" : chaos ? "chaos" : "plain",
+	       flags ? "+switching" : "",
 	       atomic_load(&r.sent),
 	       atomic_load(&r.taken), atomic_load(&r.turns),
 	       atomic_load(&r.double_turns), atomic_load(&r.stalls), left,
 	       st.queued, st.running, st.suspended, st.delayed,
-	       (unsigned long long)st.switches, (test_now_ns() - t0) / 1e9);
+	       (unsigned long long)st.switches,
+	       (unsigned long long)st.sleeps,
+	       (unsigned long long)st.wake_calls,
+	       (unsigned long long)st.empty_wakes,
+	       (test_now_ns() - t0) / 1e9);
 	if (atomic_load(&r.taken) != atomic_load(&r.sent) || left ||
 	    atomic_load(&r.double_turns) || atomic_load(&r.stalls) ||
 	    (flags && st.switches < 25) || st.running || st.suspended ||
@@ -317,7 +370,10 @@ int main(int argc, char **argv)
 		failed += run_one(b, 2, 3, 64, per, true, 0, 0);
 		failed += run_one(b, 2, 3, 32, per / 4, true, 64, 0);
 		failed += run_one(b, 4, 8, 4096, per / 2, true, 0, 0);
-		ran += 6;
+		/* Lost wake-ups: parked, searching and timing-out workers. */
+		failed += run_park(b, 2, 3, 1, per / 8);
+		failed += run_park(b, 1, 4, 2, per / 8);
+		ran += 8;
 		if (b != READYQ_BACKEND_ADAPTIVE)
 			continue;
 		/* Hundreds of forced migrations, exact accounting. */
