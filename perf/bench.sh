@@ -129,16 +129,18 @@ run_actors() {
 			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
 		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 	}
-	function spread(k, n,   i, lo, hi) {
-		lo = hi = rate[k, 1]
+	function spreadof(arr, k, n,   i, lo, hi) {
+		lo = hi = arr[k, 1]
 		for (i = 2; i <= n; i++) {
-			if (rate[k, i] < lo) lo = rate[k, i]
-			if (rate[k, i] > hi) hi = rate[k, i]
+			if (arr[k, i] < lo) lo = arr[k, i]
+			if (arr[k, i] > hi) hi = arr[k, i]
 		}
 		return lo > 0 ? hi / lo : 0
 	}
+	function spread(k, n) { return spreadof(rate, k, n) }
 	function m(b, w, v,   k) { k = b SUBSEP w SUBSEP v; return (k in c) ? med(rate, k, c[k]) : "" }
 	function sp(b, w, v,   k) { k = b SUBSEP w SUBSEP v; return (k in c) ? spread(k, c[k]) : "" }
+	function csp(b, w, v,   k) { k = b SUBSEP w SUBSEP v; return (k in c) ? spreadof(cpu, k, c[k]) : "" }
 	function cp(b, w, v,   k) { k = b SUBSEP w SUBSEP v; return (k in c) ? med(cpu, k, c[k]) : "" }
 	function f(x) { return x == "" ? "n/a" : sprintf("%.2f", x / 1e6) }
 	function g(x) { return x == "" ? "n/a" : sprintf("%.2f", x) }
@@ -147,9 +149,9 @@ run_actors() {
 		nb = split(benches, B, " ")
 		print ""
 		print "== actors: million messages/s (median of rounds), spread = max/min, CPU ns per message =="
-		printf "%-14s %2s %8s %8s %8s %8s | %7s %7s | %6s %6s | %8s\n",
+		printf "%-14s %2s %8s %8s %8s %8s | %7s %7s | %6s %6s %7s %7s | %8s\n",
 		    "bench", "W", "locked", "lockfree", "adaptive", "caf",
-		    "A sprd", "C sprd", "A ns", "C ns", "A/CAF"
+		    "A sprd", "C sprd", "A ns", "C ns", "A nsspr", "C nsspr", "A/CAF"
 		print "bench,workers,variant,msgs_per_s,spread,cpu_ns_per_msg,rounds,check" > csv
 		print "cell locked lockfree adaptive caf" > dat
 		for (i = 1; i <= nb; i++) for (w = 2; w <= 4; w += 2) {
@@ -158,9 +160,10 @@ run_actors() {
 			A = m(b, w, "adaptive"); C = m(b, w, "caf")
 			if (A == "" && C == "") continue
 			as = sp(b, w, "adaptive"); cs = sp(b, w, "caf")
-			printf "%-14s %2d %8s %8s %8s %8s | %7s %7s | %6s %6s | %8s\n",
+			printf "%-14s %2d %8s %8s %8s %8s | %7s %7s | %6s %6s %7s %7s | %8s\n",
 			    b, w, f(L), f(LF), f(A), f(C), g(as), g(cs),
 			    h(cp(b, w, "adaptive")), h(cp(b, w, "caf")),
+			    g(csp(b, w, "adaptive")), g(csp(b, w, "caf")),
 			    (A != "" && C != "") ? sprintf("%.2fx", A / C) : "n/a"
 			split("locked lockfree adaptive caf", V, " ")
 			line = b "/W" w
@@ -187,7 +190,7 @@ run_actors() {
 		for (k in bad) nbad += bad[k]
 		printf "%s actors: exact accounting and exclusivity in every run of every variant (%d failed runs)\n",
 		    nbad ? "MISS" : "PASS", nbad >> verdicts
-		print "A/CAF: adaptive median msgs/s / CAF median msgs/s (>1: we are faster); A ns, C ns: CPU ns (user+sys) per message"
+		print "A/CAF: adaptive median msgs/s / CAF median msgs/s (>1: we are faster); A ns, C ns: median CPU ns (user+sys) per message; nsspr: max/min of CPU ns per message over the rounds"
 	}' "$WORK/actors.txt"
 	command -v gnuplot >/dev/null 2>&1 || return 0
 	gnuplot >"$WORK/gnuplot-actors.log" 2>&1 <<GP || say "# gnuplot (actors) failed"
