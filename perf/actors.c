@@ -610,14 +610,16 @@ static int ab_once(const struct ab_bench *b, enum readyq_backend be,
 	actors_join(r.sys);
 	actors_stats(r.sys, &ast);
 
-	if (fault && r.nr > 1)	/* --fault: prove the checks catch a loss */
+	if (fault && r.nr > 1) /* --fault: prove the checks catch a loss */
 		r.st[1].got--;
 	out->errors = atomic_load(&r.bad) + ab_verify(&r, b) +
 		      (long)ast.overlaps + (long)ast.errors +
 		      (ast.delivered != r.expect) + out->stuck;
 	if (out->errors)
 		fprintf(stderr,
-			"readyq-bench: actors %s %s W=%lu: %ld errors (sequence %ld, delivered %llu of %llu, overlaps %llu, call errors %llu%s)\n",
+			"readyq-bench: actors %s %s W=%lu: %ld errors "
+			"(sequence %ld, delivered %llu of %llu, overlaps %llu, "
+			"call errors %llu%s)\n",
 			b->name, readyq_backend_name(be), workers, out->errors,
 			atomic_load(&r.bad), (unsigned long long)ast.delivered,
 			(unsigned long long)r.expect,
@@ -664,135 +666,164 @@ static bool ab_bench_selected(const char *list, const char *name)
 	return false;
 }
 
+#define AB_NR_BE 3
+static const enum readyq_backend ab_bes[AB_NR_BE] = {
+	READYQ_BACKEND_LOCKED, READYQ_BACKEND_LOCKFREE, READYQ_BACKEND_ADAPTIVE
+};
+
+/**
+ * struct ab_cells - results of every run, by benchmark, W and backend
+ * @rate: msgs/s per round
+ * @cpu: CPU ns per message per round
+ * @bad: failed checks over the rounds
+ */
+struct ab_cells {
+	double rate[AB_NR_BENCHES][AB_MAX_W][AB_NR_BE][AB_MAX_ROUNDS];
+	double cpu[AB_NR_BENCHES][AB_MAX_W][AB_NR_BE][AB_MAX_ROUNDS];
+	long bad[AB_NR_BENCHES][AB_MAX_W][AB_NR_BE];
+};
+
+/* One run of benchmark @bi at W = worker_list[@wi] on backend @k. */
+static void ab_cell_run(const struct bq_opts *o, struct ab_cells *c,
+			size_t bi, size_t wi, size_t k, unsigned long rnd)
+{
+	const struct ab_bench *b = &ab_benches[bi];
+	unsigned long w = o->worker_list[wi];
+	const char *name = readyq_backend_name(ab_bes[k]);
+	double scale = o->scale > 0 ? o->scale : 1.0;
+	struct ab_result res;
+	int rc;
+
+	rc = ab_once(b, ab_bes[k], w, scale, o->fault, &res);
+	if (rc < 0) {
+		if (rnd == 0 && rc == -ENOTSUP)
+			printf("%s %lu %s n/a (not built)\n", b->name, w, name);
+		c->bad[bi][wi][k] += rc != -ENOTSUP;
+		return;
+	}
+	c->rate[bi][wi][k][rnd] = res.msgs_s;
+	c->cpu[bi][wi][k][rnd] = res.cpu_ns;
+	c->bad[bi][wi][k] += res.errors;
+	if (o->raw)
+		printf("%s %lu %s %.0f %.1f %.3f %.4f %s\n", b->name, w, name,
+		       res.msgs_s, res.cpu_ns, res.waits, res.wall_s,
+		       res.errors ? "FAILED" : "ok");
+	fflush(stdout);
+}
+
+/* The median line of one cell (and its CSV row). */
+static void ab_cell_report(const struct bq_opts *o, struct ab_cells *c,
+			   size_t bi, size_t wi, size_t k, unsigned long rounds,
+			   FILE *csv)
+{
+	const char *check = c->bad[bi][wi][k] ? "FAILED" : "ok";
+	double *rate = c->rate[bi][wi][k];
+	double lo = rate[0], hi = rate[0], med, cmed;
+	unsigned long rnd;
+
+	for (rnd = 1; rnd < rounds; rnd++) {
+		lo = rate[rnd] < lo ? rate[rnd] : lo;
+		hi = rate[rnd] > hi ? rate[rnd] : hi;
+	}
+	med = bq_median(rate, rounds);
+	cmed = bq_median(c->cpu[bi][wi][k], rounds);
+	printf("%s %lu %s %.0f %.2f %.1f %s\n", ab_benches[bi].name,
+	       o->worker_list[wi], readyq_backend_name(ab_bes[k]), med,
+	       hi / lo, cmed, check);
+	if (csv)
+		fprintf(csv, "%s,%lu,%s,%.0f,%.3f,%.1f,%s\n",
+			ab_benches[bi].name, o->worker_list[wi],
+			readyq_backend_name(ab_bes[k]), med, hi / lo, cmed,
+			check);
+}
+
+/* Does the user want benchmark @bi on backend @k? */
+static bool ab_wanted(const struct bq_opts *o, size_t bi, size_t k)
+{
+	return ab_bench_selected(o->bench, ab_benches[bi].name) &&
+	       bq_selected(o, readyq_backend_name(ab_bes[k]));
+}
+
+/* Every name in --bench is a benchmark. */
+static bool ab_bench_list_ok(const char *list)
+{
+	char *copy, *save = NULL, *t;
+	bool ok = true;
+
+	if (!list)
+		return true;
+	copy = strdup(list);
+	if (!copy)
+		return false;
+	for (t = strtok_r(copy, ",", &save); t && ok;
+	     t = strtok_r(NULL, ",", &save))
+		if (!ab_find(t)) {
+			fprintf(stderr, "readyq-bench: no benchmark %s\n", t);
+			ok = false;
+		}
+	free(copy);
+	return ok;
+}
+
 /**
  * bench_actors() - readyq-bench actors
- * @o: the options: --only (backends), --workers-list, --rounds, --scale,
- *	--bench, --raw, --fault
+ * @o: the options: --only (backends), --workers (list), --rounds,
+ *	--scale, --bench, --raw, --fault
  *
  * Interleaved: per round, per benchmark, per W, every backend in a
  * rotating order.  Prints one line per run with --raw, else per cell the
- * median and spread (max / min) of the rounds.
+ * median msgs/s, the spread (max / min) of the rounds and the median CPU
+ * ns per message.
  *
  * Return: 0 when every run was exact, 1 if any check failed, 2 on bad
  * options.
  */
 int bench_actors(const struct bq_opts *o)
 {
-	static const enum readyq_backend bes[] = { READYQ_BACKEND_LOCKED,
-						   READYQ_BACKEND_LOCKFREE,
-						   READYQ_BACKEND_ADAPTIVE };
-	static double rate[AB_NR_BENCHES][AB_MAX_W][3][AB_MAX_ROUNDS];
-	static double cpu[AB_NR_BENCHES][AB_MAX_W][3][AB_MAX_ROUNDS];
-	static long bad[AB_NR_BENCHES][AB_MAX_W][3];
+	static struct ab_cells c;
 	unsigned long rounds = o->rounds ? o->rounds : 1, rnd;
-	double scale = o->scale > 0 ? o->scale : 1.0;
 	size_t bi, wi, k, j, step = 0, total;
 	bool any_bad = false;
 	FILE *csv;
 
-	if (rounds > AB_MAX_ROUNDS || o->nr_workers > AB_MAX_W)
+	if (rounds > AB_MAX_ROUNDS || o->nr_workers > AB_MAX_W ||
+	    !ab_bench_list_ok(o->bench))
 		return 2;
 	for (wi = 0; wi < o->nr_workers; wi++)
 		if (o->worker_list[wi] > 256)
 			return 2;
-	if (o->bench) {
-		char *copy = strdup(o->bench), *save = NULL, *t;
-
-		for (t = strtok_r(copy, ",", &save); t;
-		     t = strtok_r(NULL, ",", &save))
-			if (!ab_find(t)) {
-				fprintf(stderr, "readyq-bench: no benchmark %s\n",
-					t);
-				free(copy);
-				return 2;
-			}
-		free(copy);
-	}
-	memset(bad, 0, sizeof(bad));
-	total = AB_NR_BENCHES * o->nr_workers * 3 * rounds;
-	csv = bq_csv_open(o, "bench,workers,variant,msgs_per_s,spread,cpu_ns_per_msg,check");
-	printf("# actors: scale %g, %lu round(s), workers %s; %s\n", scale,
-	       rounds, o->workers_text ? o->workers_text : "2,4",
-	       o->raw ? "bench W variant msgs_per_s cpu_ns_per_msg waits_per_msg wall_s check" :
-			"bench W variant median_msgs_per_s spread median_cpu_ns_per_msg check");
-	for (rnd = 0; rnd < rounds; rnd++) {
-		for (bi = 0; bi < AB_NR_BENCHES; bi++) {
-			const struct ab_bench *b = &ab_benches[bi];
-
-			if (!ab_bench_selected(o->bench, b->name))
-				continue;
-			for (wi = 0; wi < o->nr_workers; wi++) {
-				for (j = 0; j < 3; j++) {
-					struct ab_result res;
-					int rc;
-
-					k = (j + rnd + bi) % 3;
-					if (!bq_selected(o, readyq_backend_name(bes[k])))
+	memset(&c, 0, sizeof(c));
+	total = AB_NR_BENCHES * o->nr_workers * AB_NR_BE * rounds;
+	csv = bq_csv_open(o, "bench,workers,variant,msgs_per_s,spread,"
+			     "cpu_ns_per_msg,check");
+	printf("# actors: scale %g, %lu round(s), workers %s; %s\n",
+	       o->scale > 0 ? o->scale : 1.0, rounds,
+	       o->workers_text ? o->workers_text : "2,4",
+	       o->raw ? "bench W variant msgs_per_s cpu_ns_per_msg "
+			"waits_per_msg wall_s check" :
+			"bench W variant median_msgs_per_s spread "
+			"median_cpu_ns_per_msg check");
+	for (rnd = 0; rnd < rounds; rnd++)
+		for (bi = 0; bi < AB_NR_BENCHES; bi++)
+			for (wi = 0; wi < o->nr_workers; wi++)
+				for (j = 0; j < AB_NR_BE; j++) {
+					k = (j + rnd + bi) % AB_NR_BE;
+					if (!ab_wanted(o, bi, k))
 						continue;
-					rc = ab_once(b, bes[k],
-						     o->worker_list[wi], scale,
-						     o->fault, &res);
+					ab_cell_run(o, &c, bi, wi, k, rnd);
 					bq_progress("actors", ++step, total);
-					if (rc < 0) {
-						if (rnd == 0 && rc == -ENOTSUP)
-							printf("%s %lu %s n/a (not built)\n",
-							       b->name, o->worker_list[wi],
-							       readyq_backend_name(bes[k]));
-						bad[bi][wi][k] += rc != -ENOTSUP;
-						continue;
-					}
-					rate[bi][wi][k][rnd] = res.msgs_s;
-					cpu[bi][wi][k][rnd] = res.cpu_ns;
-					bad[bi][wi][k] += res.errors;
-					if (o->raw)
-						printf("%s %lu %s %.0f %.1f %.3f %.4f %s\n",
-						       b->name, o->worker_list[wi],
-						       readyq_backend_name(bes[k]),
-						       res.msgs_s, res.cpu_ns,
-						       res.waits, res.wall_s,
-						       res.errors ? "FAILED" : "ok");
-					fflush(stdout);
 				}
-			}
-		}
-	}
 	bq_progress_end();
-	for (bi = 0; bi < AB_NR_BENCHES; bi++) {
-		if (!ab_bench_selected(o->bench, ab_benches[bi].name))
-			continue;
-		for (wi = 0; wi < o->nr_workers; wi++) {
-			for (k = 0; k < 3; k++) {
-				double lo, hi, med, cmed;
-
-				if (!bq_selected(o, readyq_backend_name(bes[k])))
+	for (bi = 0; bi < AB_NR_BENCHES; bi++)
+		for (wi = 0; wi < o->nr_workers; wi++)
+			for (k = 0; k < AB_NR_BE; k++) {
+				if (!ab_wanted(o, bi, k))
 					continue;
-				any_bad |= bad[bi][wi][k] != 0;
-				if (o->raw || !rate[bi][wi][k][0])
-					continue;
-				lo = hi = rate[bi][wi][k][0];
-				for (rnd = 1; rnd < rounds; rnd++) {
-					double v = rate[bi][wi][k][rnd];
-
-					lo = v < lo ? v : lo;
-					hi = v > hi ? v : hi;
-				}
-				med = bq_median(rate[bi][wi][k], rounds);
-				cmed = bq_median(cpu[bi][wi][k], rounds);
-				printf("%s %lu %s %.0f %.2f %.1f %s\n",
-				       ab_benches[bi].name, o->worker_list[wi],
-				       readyq_backend_name(bes[k]), med,
-				       hi / lo, cmed,
-				       bad[bi][wi][k] ? "FAILED" : "ok");
-				if (csv)
-					fprintf(csv, "%s,%lu,%s,%.0f,%.3f,%.1f,%s\n",
-						ab_benches[bi].name,
-						o->worker_list[wi],
-						readyq_backend_name(bes[k]),
-						med, hi / lo, cmed,
-						bad[bi][wi][k] ? "FAILED" : "ok");
+				any_bad |= c.bad[bi][wi][k] != 0;
+				if (!o->raw && c.rate[bi][wi][k][0])
+					ab_cell_report(o, &c, bi, wi, k, rounds,
+						       csv);
 			}
-		}
-	}
 	if (csv)
 		fclose(csv);
 	return any_bad ? 1 : 0;

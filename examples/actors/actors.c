@@ -14,7 +14,7 @@
  *		readyq_drain(batch)        -> 0..batch actors, now RUNNING
  *		for each actor: one turn:
  *			dequeue and handle up to readyq_throughput() messages
- *			readyq_complete(YIELDED) if the mailbox still has some,
+ *			readyq_complete(YIELDED) if messages remain,
  *			readyq_complete(COMPLETED, ready_hint = false) if not
  *
  * Why no message is ever stranded: a sender's register comes *after* its

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	struct actors_stats st;
 	struct actors *sys;
 	struct actor *a, *b;
-	int rc;
+	int rc, ok;
 
 	actors_config_init(&cfg);
 	ping.goal = argc > 1 ? strtoul(argv[1], NULL, 0) : 10000;
@@ -97,7 +97,7 @@ int main(int argc, char **argv)
 		actors_destroy(sys);
 		return 1;
 	}
-	actors_join(sys);	/* returns once ping has called actors_stop() */
+	actors_join(sys); /* returns once ping has called actors_stop() */
 	actors_stats(sys, &st);
 	printf("%lu round trips on %s, %u workers: %llu messages in %llu turns, overlaps %llu\n",
 	       ping.goal, readyq_backend_name(cfg.backend), cfg.workers,
@@ -105,9 +105,9 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.turns,
 	       (unsigned long long)st.overlaps);
 	actors_destroy(sys);
-	return ping.seen == ping.goal + 1 && pong.seen == pong.goal &&
-			       !ping.out_of_order && !pong.out_of_order &&
-			       !st.overlaps && !st.errors ?
-		       0 :
-		       1;
+
+	ok = ping.seen == ping.goal + 1 && pong.seen == pong.goal;
+	ok = ok && !ping.out_of_order && !pong.out_of_order;
+	ok = ok && !st.overlaps && !st.errors;
+	return ok ? 0 : 1;
 }
