@@ -90,6 +90,14 @@ static inline uint64_t now_ns(void)
  * @messages: steady: messages per producer; scale: operations per size
  * @samples: latency: wake-ups measured per variant
  * @rounds: steady and scale: repetitions (median is reported)
+ * @worker_list: actors: worker counts (--workers 2,4; steady takes the
+ *	first as @workers)
+ * @nr_workers: entries in @worker_list
+ * @workers_text: actors: --workers as given, or NULL
+ * @scale: actors: message counts times this (1.0 = the full sizes)
+ * @bench: actors: comma-separated benchmark names, NULL = all
+ * @raw: actors: one line per run instead of medians
+ * @fault: actors: spoil one count after each run (tests the checks)
  */
 struct bq_opts {
 	const char *csv;
@@ -104,6 +112,13 @@ struct bq_opts {
 	unsigned long messages;
 	unsigned long samples;
 	unsigned long rounds;
+	unsigned long worker_list[16];
+	size_t nr_workers;
+	const char *workers_text;
+	double scale;
+	const char *bench;
+	bool raw;
+	bool fault;
 };
 
 bool bq_selected(const struct bq_opts *o, const char *name);
@@ -124,5 +139,6 @@ int bench_seed(const struct bq_opts *o);
 int bench_steady(const struct bq_opts *o);
 int bench_latency(const struct bq_opts *o);
 int bench_scale(const struct bq_opts *o);
+int bench_actors(const struct bq_opts *o);
 
 #endif /* READYQ_PERF_BENCH_H */

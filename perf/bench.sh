@@ -13,6 +13,9 @@
 #             readyq-bench steady, alternating.
 # 3. latency: readyq-bench latency (its baselines run in the same process).
 # 4. scale:   readyq-bench scale.
+# 5. actors:  readyq-bench actors (every backend) and, when built,
+#             perf/caf/caf-bench (CAF), alternating per benchmark and
+#             round; medians, spreads (max/min) and CPU ns per message.
 # Then the summary: every PASS/MISS line, and the charts under --results
 # when gnuplot is installed.  The Rust replica of the seed is not part of
 # libreadyq: give its source folder with --seed-rust DIR or
@@ -21,6 +24,8 @@
 #
 # Usage: bench.sh [--bin PATH] [--seed-rust DIR] [--results DIR]
 #                 [--quick | --long] [--no-rust]
+#                 [--actors-only | --no-actors] [--actors-scale F]
+#                 [--actors-rounds N] [--caf PATH]
 # Environment: READYQ_SEED_RUST (the replica's source, as --seed-rust),
 # TMPDIR (where the replica is built).
 
@@ -31,6 +36,11 @@ SEED_RUST=${READYQ_SEED_RUST:-}
 RESULTS=perf/results
 MODE=default
 USE_RUST=yes
+ACTORS=yes
+ACTORS_ONLY=no
+ACTORS_SCALE=
+ACTORS_ROUNDS=
+CAF=
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -40,7 +50,12 @@ while [ $# -gt 0 ]; do
 	--quick) MODE=quick ;;
 	--long) MODE=long ;;
 	--no-rust) USE_RUST=no ;;
-	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
+	--actors-only) ACTORS_ONLY=yes ;;
+	--no-actors) ACTORS=no ;;
+	--actors-scale) ACTORS_SCALE=$2; shift ;;
+	--actors-rounds) ACTORS_ROUNDS=$2; shift ;;
+	--caf) CAF=$2; shift ;;
+	-h|--help) sed -n '3,27p' "$0"; exit 0 ;;
 	*) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -48,12 +63,18 @@ done
 
 case $MODE in
 quick)	ITER=5;  ROUNDS=2; STEADY_MSGS=100000; STEADY_ROUNDS=1
-	SAMPLES=500;  SCALE_OPS=100000; SCALE_ROUNDS=1 ;;
+	SAMPLES=500;  SCALE_OPS=100000; SCALE_ROUNDS=1
+	A_SCALE=0.01; A_ROUNDS=1 ;;
 long)	ITER=50; ROUNDS=10; STEADY_MSGS=1000000; STEADY_ROUNDS=5
-	SAMPLES=20000; SCALE_OPS=4000000; SCALE_ROUNDS=5 ;;
+	SAMPLES=20000; SCALE_OPS=4000000; SCALE_ROUNDS=5
+	A_SCALE=1; A_ROUNDS=5 ;;
 *)	ITER=12; ROUNDS=10; STEADY_MSGS=500000; STEADY_ROUNDS=3
-	SAMPLES=5000; SCALE_OPS=500000; SCALE_ROUNDS=5 ;;
+	SAMPLES=5000; SCALE_OPS=500000; SCALE_ROUNDS=5
+	A_SCALE=0.1; A_ROUNDS=5 ;;
 esac
+[ -n "$ACTORS_SCALE" ] && A_SCALE=$ACTORS_SCALE
+[ -n "$ACTORS_ROUNDS" ] && A_ROUNDS=$ACTORS_ROUNDS
+[ -n "$CAF" ] || CAF=$(dirname "$BIN")/caf/caf-bench
 THREADS="1 2 4 8"
 MAILBOXES="64 1024 65536"
 
@@ -64,6 +85,143 @@ START=$(date +%s)
 
 say() { printf '%s\n' "$*"; }
 progress() { printf '[bench %4ss] %s\n' $(( $(date +%s) - START )) "$*" >&2; }
+
+# ---- 5. actors (defined here, run after scale or alone) ----
+# Per round, per benchmark: readyq-bench actors (locked, lockfree,
+# adaptive at W = 2 and 4), then caf-bench (CAF at W = 2 and 4): both see
+# the same machine.  Median of the rounds, spread = max / min of the
+# rounds' msgs/s, median CPU ns per message; PASS/MISS for the targets of
+# issue 15 (adaptive >= 1.5x CAF, adaptive spread <= 1.5x) and for exact
+# accounting; CSV and a chart under $RESULTS.
+ACTOR_BENCHES="fanin-64 fanin-1024 fanin-65536 pingpong-1 pingpong-16 ring-1 ring-64 forkjoin-10k forkjoin-100k"
+run_actors() {
+	: >"$WORK/actors.txt"
+	: >>"$WORK/verdicts.txt"
+	if [ -x "$CAF" ]; then
+		say "# actors: CAF from $CAF"
+	else
+		say "# actors: $CAF not built (apt-get install g++ libcaf-dev, configure again): our columns only"
+		CAF=
+	fi
+	say "# actors: scale $A_SCALE, $A_ROUNDS rounds, W = 2 and 4"
+	r=1
+	while [ $r -le $A_ROUNDS ]; do
+		for b in $ACTOR_BENCHES; do
+			progress "actors: $b, round $r/$A_ROUNDS"
+			"$BIN" actors --bench "$b" --scale "$A_SCALE" --raw \
+				--workers 2,4 | grep -v '^#' >>"$WORK/actors.txt"
+			if [ -n "$CAF" ]; then
+				"$CAF" --bench "$b" --scale "$A_SCALE" --raw \
+					--workers 2,4 | grep -v '^#' >>"$WORK/actors.txt"
+			fi
+		done
+		r=$((r + 1))
+	done
+	awk -v benches="$ACTOR_BENCHES" -v csv="$RESULTS/actors.csv" \
+	    -v dat="$WORK/actors.dat" -v verdicts="$WORK/verdicts.txt" '
+	$4 == "n/a" { next }
+	{
+		k = $1 SUBSEP $2 SUBSEP $3; n = ++c[k]
+		rate[k, n] = $4; cpu[k, n] = $5
+		if ($NF != "ok") bad[k]++
+		seen[$3] = 1
+	}
+	function med(arr, k, n,   i, j, t, v) {
+		for (i = 1; i <= n; i++) v[i] = arr[k, i]
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	function spreadof(arr, k, n,   i, lo, hi) {
+		lo = hi = arr[k, 1]
+		for (i = 2; i <= n; i++) {
+			if (arr[k, i] < lo) lo = arr[k, i]
+			if (arr[k, i] > hi) hi = arr[k, i]
+		}
+		return lo > 0 ? hi / lo : 0
+	}
+	function spread(k, n) { return spreadof(rate, k, n) }
+	function m(b, w, v,   k) { k = b SUBSEP w SUBSEP v; return (k in c) ? med(rate, k, c[k]) : "" }
+	function sp(b, w, v,   k) { k = b SUBSEP w SUBSEP v; return (k in c) ? spread(k, c[k]) : "" }
+	function csp(b, w, v,   k) { k = b SUBSEP w SUBSEP v; return (k in c) ? spreadof(cpu, k, c[k]) : "" }
+	function cp(b, w, v,   k) { k = b SUBSEP w SUBSEP v; return (k in c) ? med(cpu, k, c[k]) : "" }
+	function f(x) { return x == "" ? "n/a" : sprintf("%.2f", x / 1e6) }
+	function g(x) { return x == "" ? "n/a" : sprintf("%.2f", x) }
+	function h(x) { return x == "" ? "n/a" : sprintf("%.0f", x) }
+	END {
+		nb = split(benches, B, " ")
+		print ""
+		print "== actors: million messages/s (median of rounds), spread = max/min, CPU ns per message =="
+		printf "%-14s %2s %8s %8s %8s %8s | %7s %7s | %6s %6s %7s %7s | %8s\n",
+		    "bench", "W", "locked", "lockfree", "adaptive", "caf",
+		    "A sprd", "C sprd", "A ns", "C ns", "A nsspr", "C nsspr", "A/CAF"
+		print "bench,workers,variant,msgs_per_s,spread,cpu_ns_per_msg,rounds,check" > csv
+		print "cell locked lockfree adaptive caf" > dat
+		for (i = 1; i <= nb; i++) for (w = 2; w <= 4; w += 2) {
+			b = B[i]
+			L = m(b, w, "locked"); LF = m(b, w, "lockfree")
+			A = m(b, w, "adaptive"); C = m(b, w, "caf")
+			if (A == "" && C == "") continue
+			as = sp(b, w, "adaptive"); cs = sp(b, w, "caf")
+			printf "%-14s %2d %8s %8s %8s %8s | %7s %7s | %6s %6s %7s %7s | %8s\n",
+			    b, w, f(L), f(LF), f(A), f(C), g(as), g(cs),
+			    h(cp(b, w, "adaptive")), h(cp(b, w, "caf")),
+			    g(csp(b, w, "adaptive")), g(csp(b, w, "caf")),
+			    (A != "" && C != "") ? sprintf("%.2fx", A / C) : "n/a"
+			split("locked lockfree adaptive caf", V, " ")
+			line = b "/W" w
+			for (j = 1; j <= 4; j++) {
+				k = b SUBSEP w SUBSEP V[j]
+				x = m(b, w, V[j])
+				line = line " " (x == "" ? "?" : x / 1e6)
+				if (x != "")
+					printf "%s,%d,%s,%.0f,%.3f,%.1f,%d,%s\n", b, w,
+					    V[j], x, sp(b, w, V[j]), cp(b, w, V[j]),
+					    c[k], (k in bad) ? "FAILED" : "ok" > csv
+			}
+			print line > dat
+			if (C != "")
+				printf "%s actors %s W=%d: adaptive >= 1.5x CAF msgs/s (%.2fx) [issue 15]\n",
+				    (A != "" && A / C >= 1.5) ? "PASS" : "MISS", b, w,
+				    A == "" ? 0 : A / C >> verdicts
+			if (A != "" && c[b SUBSEP w SUBSEP "adaptive"] >= 2)
+				printf "%s actors %s W=%d: adaptive run-to-run spread <= 1.5x (%.2fx over %d rounds) [issue 15]\n",
+				    (as <= 1.5) ? "PASS" : "MISS", b, w, as,
+				    c[b SUBSEP w SUBSEP "adaptive"] >> verdicts
+		}
+		nbad = 0
+		for (k in bad) nbad += bad[k]
+		printf "%s actors: exact accounting and exclusivity in every run of every variant (%d failed runs)\n",
+		    nbad ? "MISS" : "PASS", nbad >> verdicts
+		print "A/CAF: adaptive median msgs/s / CAF median msgs/s (>1: we are faster); A ns, C ns: median CPU ns (user+sys) per message; nsspr: max/min of CPU ns per message over the rounds"
+	}' "$WORK/actors.txt"
+	command -v gnuplot >/dev/null 2>&1 || return 0
+	gnuplot >"$WORK/gnuplot-actors.log" 2>&1 <<GP || say "# gnuplot (actors) failed"
+set terminal pngcairo size 1100,560 font ",10" noenhanced
+set datafile missing "?"
+set output "$RESULTS/actors.png"
+set title "Actor workloads, million messages/s (median of $A_ROUNDS rounds, scale $A_SCALE), higher is better"
+set style data histograms; set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y; set ylabel "million messages/s (log)"
+set xtics rotate by -35 scale 0
+set key outside right; set grid ytics
+plot for [c=2:5] "$WORK/actors.dat" using c:xtic(1) title columnhead(c)
+GP
+	say "# chart: $RESULTS/actors.png; CSV: $RESULTS/actors.csv"
+}
+
+if [ $ACTORS_ONLY = yes ]; then
+	START=$(date +%s)
+	mkdir -p "$RESULTS" || exit 1
+	say "# machine: $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) CPUs; $(date -u '+%Y-%m-%d %H:%M UTC')"
+	run_actors
+	say ""
+	say "== targets =="
+	cat "$WORK/verdicts.txt"
+	say "$(grep -c '^PASS' "$WORK/verdicts.txt") PASS, $(grep -c '^MISS' "$WORK/verdicts.txt") MISS; total $(( $(date +%s) - START )) s"
+	exit 0
+fi
 
 # ---- the Rust replica ----
 RUST=
@@ -271,6 +429,9 @@ say "== scale: bytes per mailbox and ns per register+drain+complete =="
 	--csv "$RESULTS/scale.csv" >"$WORK/scale.txt"
 grep -v -e '^PASS' -e '^MISS' "$WORK/scale.txt"
 grep -e '^PASS' -e '^MISS' "$WORK/scale.txt" >>"$WORK/verdicts.txt"
+
+# ---- 5. actors ----
+[ $ACTORS = yes ] && run_actors
 
 # ---- summary ----
 say ""

@@ -10,6 +10,8 @@
  *   readyq-bench latency [--samples 2000]
  *   readyq-bench scale   [--mailboxes 1k,10k,100k,1M] [--messages 500000]
  *                        [--rounds 3]
+ *   readyq-bench actors  [--workers 2,4] [--rounds 1] [--scale 1 | --quick]
+ *                        [--bench fanin-64,...] [--raw] [--fault]
  * Common: --csv FILE, --only VARIANT,... (locked, lockfree, adaptive,
  * naive, lockfree_mutex, and per subcommand floor, condvar, futex).
  *
@@ -26,7 +28,7 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: readyq-bench seed|steady|latency|scale [options]\n"
+	fputs("usage: readyq-bench seed|steady|latency|scale|actors [options]\n"
 	      "  --csv FILE            also write the results as CSV\n"
 	      "  --only LIST           run only these variants\n"
 	      "  --iterations N        seed: timed iterations (default 30)\n"
@@ -34,11 +36,18 @@ static void usage(FILE *f)
 	      "  --mailboxes LIST      steady: mailbox counts (64,1024,65536);\n"
 	      "                        scale: sizes (1k,10k,100k,1M)\n"
 	      "  --producers N         steady: producers (2)\n"
-	      "  --workers N           steady: workers (2)\n"
+	      "  --workers N|LIST      steady: workers (2); actors: counts (2,4)\n"
 	      "  --messages N          steady: messages per producer (500000);\n"
 	      "                        scale: operations per size (500000)\n"
 	      "  --samples N           latency: wake-ups per variant (2000)\n"
-	      "  --rounds N            steady, scale: repetitions (1, 3)\n",
+	      "  --rounds N            steady, scale, actors: repetitions (1, 3, 1)\n"
+	      "  --scale F             actors: message counts x F (1.0)\n"
+	      "  --quick               actors: --scale 0.01\n"
+	      "  --bench LIST          actors: fanin-64,fanin-1024,fanin-65536,\n"
+	      "                        pingpong-1,pingpong-16,ring-1,ring-64,\n"
+	      "                        forkjoin-10k,forkjoin-100k (all)\n"
+	      "  --raw                 actors: one line per run, no medians\n"
+	      "  --fault               actors: spoil a count (the checks must fail)\n",
 	      f);
 }
 
@@ -55,6 +64,11 @@ int main(int argc, char **argv)
 		{ "messages", required_argument, NULL, 'n' },
 		{ "samples", required_argument, NULL, 's' },
 		{ "rounds", required_argument, NULL, 'r' },
+		{ "scale", required_argument, NULL, 'S' },
+		{ "quick", no_argument, NULL, 'Q' },
+		{ "bench", required_argument, NULL, 'B' },
+		{ "raw", no_argument, NULL, 'R' },
+		{ "fault", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -66,6 +80,7 @@ int main(int argc, char **argv)
 		.samples = 2000,
 	};
 	const char *cmd;
+	char *end;
 	bool have_m = false;
 	int c, n;
 
@@ -75,6 +90,7 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	o.nr_threads = (size_t)bq_parse_list("1,2,4,8", o.threads, 16);
+	o.nr_workers = (size_t)bq_parse_list("2,4", o.worker_list, 16);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		unsigned long *dst = NULL;
@@ -106,8 +122,30 @@ int main(int argc, char **argv)
 			dst = &o.producers;
 			break;
 		case 'w':
-			dst = &o.workers;
-			break;
+			n = bq_parse_list(optarg, o.worker_list, 16);
+			if (n < 0)
+				goto bad;
+			o.nr_workers = (size_t)n;
+			o.workers = o.worker_list[0];
+			o.workers_text = optarg;
+			continue;
+		case 'S':
+			o.scale = strtod(optarg, &end);
+			if (*end || !(o.scale > 0 && o.scale <= 100))
+				goto bad;
+			continue;
+		case 'Q':
+			o.scale = 0.01;
+			continue;
+		case 'B':
+			o.bench = optarg;
+			continue;
+		case 'R':
+			o.raw = true;
+			continue;
+		case 'F':
+			o.fault = true;
+			continue;
 		case 'n':
 			dst = &o.messages;
 			break;
@@ -149,6 +187,8 @@ int main(int argc, char **argv)
 			o.rounds = 3;
 		return bench_scale(&o);
 	}
+	if (!strcmp(cmd, "actors"))
+		return bench_actors(&o);
 bad:
 	usage(stderr);
 	return 2;
