@@ -40,6 +40,10 @@
  * @complete: readyq_complete()
  * @wait: readyq_wait()
  * @shutdown: readyq_shutdown()
+ * @stats: readyq_stats(), NULL for baselines outside the library
+ * @batch: steady only (see bq_pick_variants()): use the batch calls
+ * @reg_batch: readyq_register_batch()
+ * @complete_batch: readyq_complete_batch()
  */
 struct bq_variant {
 	const char *name;
@@ -55,6 +59,12 @@ struct bq_variant {
 			const struct readyq_result *res);
 	int (*wait)(void *h, int64_t timeout_ns);
 	void (*shutdown)(void *h);
+	int (*stats)(void *h, struct readyq_stats *st);
+	bool batch;
+	ssize_t (*reg_batch)(void *h, const struct readyq_index *idx,
+			     size_t n);
+	ssize_t (*complete_batch)(void *h, const struct readyq_index *idx,
+				  const struct readyq_result *res, size_t n);
 };
 
 /* variants.c */
@@ -68,6 +78,10 @@ static inline double bq_tv_ns(const struct timeval *tv)
 {
 	return (double)tv->tv_sec * 1e9 + (double)tv->tv_usec * 1e3;
 }
+
+/* util.c: system calls counted by the kernel (perf tracepoint) */
+int bq_futex_counter_open(void);
+long long bq_futex_counter_read(int fd);
 
 /* util.c */
 static inline uint64_t now_ns(void)
@@ -98,6 +112,9 @@ static inline uint64_t now_ns(void)
  * @bench: actors: comma-separated benchmark names, NULL = all
  * @raw: actors: one line per run instead of medians
  * @fault: actors: spoil one count after each run (tests the checks)
+ * @with_batch: steady: also the *_batch variants
+ * @configs: steady: producers x workers pairs (--configs 1x1,2x2)
+ * @nr_configs: entries in @configs, 0 = @producers x @workers
  */
 struct bq_opts {
 	const char *csv;
@@ -119,12 +136,16 @@ struct bq_opts {
 	const char *bench;
 	bool raw;
 	bool fault;
+	bool with_batch; /* steady: the *_batch variants too */
+	unsigned long configs[8][2]; /* steady: producers x workers */
+	size_t nr_configs;
 };
 
 bool bq_selected(const struct bq_opts *o, const char *name);
 size_t bq_pick_variants(const struct bq_opts *o, const char *unless_asked,
 			const struct bq_variant **vs, bool *avail, size_t max);
 int bq_parse_list(const char *s, unsigned long *out, size_t max);
+int bq_parse_configs(const char *s, struct bq_opts *o);
 int bq_cmp_double(const void *a, const void *b);
 double bq_median(double *v, size_t n);
 double bq_percentile(double *sorted, size_t n, double p);

@@ -36,6 +36,7 @@ static void usage(FILE *f)
 	      "  --mailboxes LIST      steady: mailbox counts (64,1024,65536);\n"
 	      "                        scale: sizes (1k,10k,100k,1M)\n"
 	      "  --producers N         steady: producers (2)\n"
+	      "  --configs LIST        steady: producers x workers, e.g. 1x1,2x2,4x4\n"
 	      "  --workers N|LIST      steady: workers (2); actors: counts (2,4)\n"
 	      "  --messages N          steady: messages per producer (500000);\n"
 	      "                        scale: operations per size (500000)\n"
@@ -69,6 +70,7 @@ int main(int argc, char **argv)
 		{ "bench", required_argument, NULL, 'B' },
 		{ "raw", no_argument, NULL, 'R' },
 		{ "fault", no_argument, NULL, 'F' },
+		{ "configs", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -128,6 +130,10 @@ int main(int argc, char **argv)
 			o.nr_workers = (size_t)n;
 			o.workers = o.worker_list[0];
 			o.workers_text = optarg;
+			continue;
+		case 'C':
+			if (bq_parse_configs(optarg, &o) < 0)
+				goto bad;
 			continue;
 		case 'S':
 			o.scale = strtod(optarg, &end);

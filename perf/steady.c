@@ -9,15 +9,25 @@
  * then register, so most registers are duplicates of a QUEUED or RUNNING
  * mailbox, as real mailboxes get.  W workers sleep in wait, drain batches
  * of 32, take up to 32 messages per turn and complete with YIELDED when
- * messages are left, else COMPLETED(false).
+ * messages are left, else COMPLETED(false).  The *_batch variants
+ * register in batches of STEADY_REG_BATCH and complete a drained batch
+ * with one readyq_complete_batch().
  *
- * Reported per variant and M: messages/s (first send to last message
- * taken), registers/s (over the producers' own run, workers competing),
- * and the check: every sent message taken exactly once, no mailbox run by
- * two workers at once (double turns), no failed call, and nothing left
- * behind (a lost wake-up shows as a run that never finishes: after 20 s
- * the run is stopped and reported "STUCK").  Rounds are interleaved
- * across variants and the median is printed.
+ * Wall-clock rates of more threads than CPUs swing with scheduling luck,
+ * so every run also reports what does not: CPU time per message
+ * (getrusage, user + system, the whole process), futex(2) calls per
+ * 1,000 messages (counted by the kernel, when perf events allow; "-"
+ * otherwise), voluntary context switches per 1,000 messages, and for the
+ * library's variants the empty wake-ups (waits that returned 0 whose next
+ * drain found nothing) as a share of the waits that returned 0.
+ *
+ * Per configuration (P x W, --configs) and M, rounds are interleaved
+ * across variants; the median and the spread (max / min) over the rounds
+ * are printed.  Every run checks that every message sent was taken
+ * exactly once, that no mailbox ran in two turns at once (double turns),
+ * and that nothing is left behind (a lost wake-up shows as a run that
+ * never finishes: after 20 s it is stopped and reported "STUCK").  The
+ * PASS/MISS lines judge the targets of perf/README.md ("Steady state").
  */
 #include "bench.h"
 
@@ -27,9 +37,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #define MAX_THREADS 64
+#define MAX_ROUNDS 32
+#define MAX_VARIANTS 16
 #define STUCK_NS 20000000000ull
+#define STEADY_DRAIN 32
+#define STEADY_REG_BATCH 16
 
 struct steady_run {
 	const struct bq_variant *v;
@@ -40,7 +55,6 @@ struct steady_run {
 	_Atomic long taken;
 	_Atomic long doubles;
 	_Atomic long errors;
-	_Atomic long turns;
 };
 
 struct steady_arg {
@@ -48,39 +62,69 @@ struct steady_arg {
 	unsigned long id;
 };
 
+/* One mailbox's turn: take up to STEADY_DRAIN messages; its result. */
+static struct readyq_result steady_turn(struct steady_run *r, uint32_t m)
+{
+	long have, take;
+
+	if (atomic_fetch_add(&r->in_turn[m], 1))
+		atomic_fetch_add(&r->doubles, 1);
+	have = atomic_load(&r->pending[m]);
+	take = have < STEADY_DRAIN ? have : STEADY_DRAIN;
+	atomic_fetch_sub(&r->pending[m], take);
+	atomic_fetch_add(&r->taken, take);
+	atomic_fetch_sub(&r->in_turn[m], 1);
+	return have > take ? readyq_result_yielded() :
+			     readyq_result_completed(false);
+}
+
+static void steady_complete(struct steady_run *r, struct readyq_index *batch,
+			    ssize_t n)
+{
+	struct readyq_result res[STEADY_DRAIN];
+	ssize_t i;
+
+	for (i = 0; i < n; i++) {
+		res[i] = steady_turn(r, batch[i].slot);
+		if (!r->v->batch &&
+		    r->v->complete(r->h, batch[i], &res[i]) < 0)
+			atomic_fetch_add(&r->errors, 1);
+	}
+	if (r->v->batch && n &&
+	    r->v->complete_batch(r->h, batch, res, (size_t)n) != n)
+		atomic_fetch_add(&r->errors, 1);
+}
+
 static void *steady_worker(void *p)
 {
 	struct steady_run *r = ((struct steady_arg *)p)->r;
-	struct readyq_index batch[32];
-	struct readyq_result res;
-	long have, take, turns = 0;
-	ssize_t n, i;
-	uint32_t m;
+	struct readyq_index batch[STEADY_DRAIN];
+	ssize_t n;
 
 	while (r->v->wait(r->h, -1) == 0) {
-		n = r->v->drain(r->h, batch, 32);
+		n = r->v->drain(r->h, batch, STEADY_DRAIN);
 		if (n < 0) {
 			atomic_fetch_add(&r->errors, 1);
 			continue;
 		}
-		for (i = 0; i < n; i++) {
-			m = batch[i].slot;
-			if (atomic_fetch_add(&r->in_turn[m], 1))
-				atomic_fetch_add(&r->doubles, 1);
-			have = atomic_load(&r->pending[m]);
-			take = have < 32 ? have : 32;
-			atomic_fetch_sub(&r->pending[m], take);
-			atomic_fetch_add(&r->taken, take);
-			atomic_fetch_sub(&r->in_turn[m], 1);
-			res = have > take ? readyq_result_yielded() :
-					    readyq_result_completed(false);
-			if (r->v->complete(r->h, batch[i], &res) < 0)
-				atomic_fetch_add(&r->errors, 1);
-		}
-		turns += n;
+		steady_complete(r, batch, n);
 	}
-	atomic_fetch_add(&r->turns, turns);
 	return NULL;
+}
+
+static void steady_send(struct steady_run *r, struct readyq_index *idx,
+			size_t *k)
+{
+	if (!r->v->batch) {
+		if (r->v->reg(r->h, idx[0]) < 0)
+			atomic_fetch_add(&r->errors, 1);
+		return;
+	}
+	if (++*k < STEADY_REG_BATCH)
+		return;
+	if (r->v->reg_batch(r->h, idx, *k) != (ssize_t)*k)
+		atomic_fetch_add(&r->errors, 1);
+	*k = 0;
 }
 
 static void *steady_producer(void *p)
@@ -88,91 +132,144 @@ static void *steady_producer(void *p)
 	struct steady_arg *a = p;
 	struct steady_run *r = a->r;
 	uint64_t x = 0x9e3779b97f4a7c15ull ^ (a->id + 1);
-	struct readyq_index idx = { .generation = 0 };
+	struct readyq_index idx[STEADY_REG_BATCH];
 	unsigned long i;
+	size_t k = 0;
 
+	memset(idx, 0, sizeof(idx));
 	for (i = 0; i < r->per_producer; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		idx.slot = (uint32_t)(x % r->mailboxes);
-		atomic_fetch_add(&r->pending[idx.slot], 1);
-		if (r->v->reg(r->h, idx) < 0)
-			atomic_fetch_add(&r->errors, 1);
+		idx[k].slot = (uint32_t)(x % r->mailboxes);
+		atomic_fetch_add(&r->pending[idx[k].slot], 1);
+		steady_send(r, &idx[r->v->batch ? 0 : k], &k);
+		if (!r->v->batch)
+			k = 0;
 	}
+	if (r->v->batch && k && r->v->reg_batch(r->h, idx, k) != (ssize_t)k)
+		atomic_fetch_add(&r->errors, 1);
 	return NULL;
 }
 
+/* One run's figures. */
 struct steady_result {
-	double msgs_s, regs_s;
+	double msgs_s;
 	double cpu_ns; /* user + system CPU per message, whole process */
+	double futex_k; /* futex calls per 1,000 messages, < 0: unknown */
 	double vcsw_k; /* voluntary context switches per 1,000 messages */
+	double empty_pct; /* empty wakes per 100 waits that returned 0 */
 	long doubles, errors, lost;
 	bool stuck;
 };
 
-static int steady_once(const struct bq_variant *v, const struct bq_opts *o,
-		       unsigned long mailboxes, struct steady_result *out)
+struct steady_clock {
+	struct rusage ru;
+	uint64_t t;
+	long long futex;
+};
+
+static void steady_clock_read(struct steady_clock *c, int futex_fd)
+{
+	getrusage(RUSAGE_SELF, &c->ru);
+	c->t = now_ns();
+	c->futex = bq_futex_counter_read(futex_fd);
+}
+
+static void steady_figures(const struct steady_clock *c0,
+			   const struct steady_clock *c1, long sent,
+			   struct steady_result *out)
+{
+	double cpu = bq_tv_ns(&c1->ru.ru_utime) - bq_tv_ns(&c0->ru.ru_utime) +
+		     bq_tv_ns(&c1->ru.ru_stime) - bq_tv_ns(&c0->ru.ru_stime);
+
+	out->msgs_s = (double)sent / ((double)(c1->t - c0->t) / 1e9);
+	out->cpu_ns = cpu / (double)sent;
+	out->vcsw_k = (double)(c1->ru.ru_nvcsw - c0->ru.ru_nvcsw) * 1000.0 /
+		      (double)sent;
+	out->futex_k = c0->futex < 0 || c1->futex < 0 ?
+			       -1 :
+			       (double)(c1->futex - c0->futex) * 1000.0 /
+				       (double)sent;
+}
+
+/* Until every message is taken, or STUCK_NS after the start. */
+static void steady_wait_taken(struct steady_run *r, long sent, uint64_t t0)
+{
+	struct timespec ts = { 0, 100000 };
+
+	while (atomic_load(&r->taken) < sent && now_ns() - t0 < STUCK_NS)
+		nanosleep(&ts, NULL);
+}
+
+static void steady_threads(struct steady_run *r, unsigned long np,
+			   unsigned long nw, long sent, uint64_t t0)
 {
 	struct steady_arg pa[MAX_THREADS], wa[MAX_THREADS];
 	pthread_t pt[MAX_THREADS], wt[MAX_THREADS];
-	unsigned long np = o->producers, nw = o->workers, i;
-	long sent = (long)(np * o->messages), left = 0;
-	struct steady_run r;
-	struct rusage ru0, ru1;
-	uint64_t t0, tp, te;
-	int rc;
+	unsigned long i;
 
-	memset(&r, 0, sizeof(r));
-	r.v = v;
-	r.mailboxes = mailboxes;
-	r.per_producer = o->messages;
-	r.pending = calloc(mailboxes, sizeof(*r.pending));
-	r.in_turn = calloc(mailboxes, sizeof(*r.in_turn));
-	if (!r.pending || !r.in_turn)
-		return -ENOMEM;
-	rc = v->create(v, 0, &r.h);
-	if (rc < 0) {
-		free(r.pending);
-		free(r.in_turn);
-		return rc;
-	}
-	getrusage(RUSAGE_SELF, &ru0);
-	t0 = now_ns();
 	for (i = 0; i < nw; i++) {
-		wa[i].r = &r;
-		wa[i].id = i;
+		wa[i] = (struct steady_arg){ .r = r, .id = i };
 		pthread_create(&wt[i], NULL, steady_worker, &wa[i]);
 	}
 	for (i = 0; i < np; i++) {
-		pa[i].r = &r;
-		pa[i].id = i;
+		pa[i] = (struct steady_arg){ .r = r, .id = i };
 		pthread_create(&pt[i], NULL, steady_producer, &pa[i]);
 	}
 	for (i = 0; i < np; i++)
 		pthread_join(pt[i], NULL);
-	tp = now_ns();
-	while (atomic_load(&r.taken) < sent && now_ns() - t0 < STUCK_NS) {
-		struct timespec ts = { 0, 100000 };
-
-		nanosleep(&ts, NULL);
-	}
-	te = now_ns();
-	out->stuck = atomic_load(&r.taken) < sent;
-	v->shutdown(r.h);
+	steady_wait_taken(r, sent, t0);
+	r->v->shutdown(r->h);
 	for (i = 0; i < nw; i++)
 		pthread_join(wt[i], NULL);
-	getrusage(RUSAGE_SELF, &ru1);
-	out->cpu_ns = (bq_tv_ns(&ru1.ru_utime) - bq_tv_ns(&ru0.ru_utime) +
-		       bq_tv_ns(&ru1.ru_stime) - bq_tv_ns(&ru0.ru_stime)) /
-		      (double)sent;
-	out->vcsw_k = (double)(ru1.ru_nvcsw - ru0.ru_nvcsw) * 1000.0 /
-		      (double)sent;
+}
+
+/* The empty wake-ups of a library variant, per 100 waits that returned 0. */
+static double steady_empty_pct(const struct steady_run *r)
+{
+	struct readyq_stats st;
+
+	if (!r->v->stats || r->v->stats(r->h, &st) < 0)
+		return -1;
+	return st.wakeups ? 100.0 * (double)st.empty_wakes /
+				    (double)st.wakeups :
+			    0;
+}
+
+static int steady_once(const struct bq_variant *v, unsigned long np,
+		       unsigned long nw, unsigned long per,
+		       unsigned long mailboxes, struct steady_result *out)
+{
+	long sent = (long)(np * per), left = 0;
+	struct steady_clock c0, c1;
+	struct steady_run r;
+	unsigned long i;
+	int futex_fd;
+
+	memset(&r, 0, sizeof(r));
+	r.v = v;
+	r.mailboxes = mailboxes;
+	r.per_producer = per;
+	r.pending = calloc(mailboxes, sizeof(*r.pending));
+	r.in_turn = calloc(mailboxes, sizeof(*r.in_turn));
+	if (!r.pending || !r.in_turn || v->create(v, 0, &r.h) < 0) {
+		free(r.pending);
+		free(r.in_turn);
+		return -ENOMEM;
+	}
+	futex_fd = bq_futex_counter_open();
+	steady_clock_read(&c0, futex_fd);
+	steady_threads(&r, np, nw, sent, c0.t);
+	steady_clock_read(&c1, futex_fd);
+	if (futex_fd >= 0)
+		close(futex_fd);
+	steady_figures(&c0, &c1, sent, out);
+	out->empty_pct = steady_empty_pct(&r);
+	out->stuck = atomic_load(&r.taken) < sent;
 	for (i = 0; i < mailboxes; i++)
 		left += atomic_load(&r.pending[i]);
 	v->destroy(r.h);
-	out->msgs_s = (double)sent / ((double)(te - t0) / 1e9);
-	out->regs_s = (double)sent / ((double)(tp - t0) / 1e9);
 	out->doubles = atomic_load(&r.doubles);
 	out->errors = atomic_load(&r.errors);
 	out->lost = sent - atomic_load(&r.taken);
@@ -183,83 +280,215 @@ static int steady_once(const struct bq_variant *v, const struct bq_opts *o,
 	return 0;
 }
 
-int bench_steady(const struct bq_opts *o)
+/* Every round of one variant at one (P, W, M): medians and spreads. */
+struct steady_cell {
+	double msgs[MAX_ROUNDS], cpu[MAX_ROUNDS], futex[MAX_ROUNDS];
+	double vcsw[MAX_ROUNDS], empty[MAX_ROUNDS];
+	size_t n;
+	long doubles, bad;
+	/* medians, and msgs/s max / min */
+	double m_msgs, m_cpu, m_futex, m_vcsw, m_empty, spread;
+};
+
+static void steady_add(struct steady_cell *c, const struct steady_result *r)
 {
-	const struct bq_variant *vs[16];
-	bool avail[16];
-	size_t nv = 0, i, k, mi;
-	unsigned long rnd, step = 0, rounds = o->rounds ? o->rounds : 1;
-	double msgs[16][32], regs[16][32];
-	long bad[16], dbl[16];
-	bool any_bad = false;
-	FILE *csv;
+	c->msgs[c->n] = r->msgs_s;
+	c->cpu[c->n] = r->cpu_ns;
+	c->futex[c->n] = r->futex_k;
+	c->vcsw[c->n] = r->vcsw_k;
+	c->empty[c->n] = r->empty_pct;
+	c->n++;
+	c->doubles += r->doubles;
+	c->bad += r->doubles + r->errors + r->lost + r->stuck;
+}
 
-	if (rounds > 32)
-		rounds = 32;
-	if (o->producers > MAX_THREADS || o->workers > MAX_THREADS)
-		return 1;
-	nv = bq_pick_variants(o, NULL, vs, avail,
-			      sizeof(avail) / sizeof(avail[0]));
-	csv = bq_csv_open(
-		o,
-		"variant,mailboxes,msgs_per_s,regs_per_s,double_turns,errors,check");
-	printf("# steady: %lu producers x %lu messages, %lu workers, batches of 32\n",
-	       o->producers, o->messages, o->workers);
-	printf("# variant mailboxes msgs_per_s regs_per_s double_turns check\n");
-	for (mi = 0; mi < o->nr_mailboxes; mi++) {
-		unsigned long m = o->mailboxes[mi];
+static void steady_summarise(struct steady_cell *c)
+{
+	double lo = 0, hi = 0;
+	size_t i;
 
-		memset(bad, 0, sizeof(bad));
-		memset(dbl, 0, sizeof(dbl));
-		for (rnd = 0; rnd < rounds; rnd++) {
-			for (i = 0; i < nv; i++) {
-				struct steady_result res;
+	for (i = 0; i < c->n; i++) {
+		if (!i || c->msgs[i] < lo)
+			lo = c->msgs[i];
+		if (!i || c->msgs[i] > hi)
+			hi = c->msgs[i];
+	}
+	c->spread = lo > 0 ? hi / lo : 0;
+	c->m_msgs = bq_median(c->msgs, c->n);
+	c->m_cpu = bq_median(c->cpu, c->n);
+	c->m_futex = bq_median(c->futex, c->n);
+	c->m_vcsw = bq_median(c->vcsw, c->n);
+	c->m_empty = bq_median(c->empty, c->n);
+}
 
-				k = (i + rnd) % nv;
-				if (!avail[k])
-					continue;
-				if (steady_once(vs[k], o, m, &res) < 0) {
-					bad[k]++;
-					continue;
-				}
-				msgs[k][rnd] = res.msgs_s;
-				regs[k][rnd] = res.regs_s;
-				dbl[k] += res.doubles;
-				bad[k] += res.doubles + res.errors + res.lost +
-					  res.stuck;
-				if (res.stuck)
-					fprintf(stderr,
-						"readyq-bench: steady %s M=%lu: STUCK, %ld messages never taken\n",
-						vs[k]->name, m, res.lost);
-				bq_progress("steady", ++step,
-					    o->nr_mailboxes * rounds * nv);
-			}
-		}
-		for (k = 0; k < nv; k++) {
-			double mm, rr;
+static const char *steady_num(char *buf, size_t len, double v,
+			      const char *fmt)
+{
+	if (v < 0)
+		return "-";
+	snprintf(buf, len, fmt, v);
+	return buf;
+}
 
-			if (!avail[k]) {
-				printf("%s %lu n/a (not built)\n", vs[k]->name,
-				       m);
-				if (csv)
-					fprintf(csv, "%s,%lu,,,,,n/a\n",
-						vs[k]->name, m);
+static void steady_print(const struct bq_variant *v, unsigned long np,
+			 unsigned long nw, unsigned long m,
+			 const struct steady_cell *c, FILE *csv)
+{
+	char fx[32], em[32];
+
+	printf("%-16s %lux%lu %8lu %8.2f %6.2f %7.1f %7s %7.2f %6s %ld %s\n",
+	       v->name, np, nw, m, c->m_msgs / 1e6, c->spread, c->m_cpu,
+	       steady_num(fx, sizeof(fx), c->m_futex, "%.2f"), c->m_vcsw,
+	       steady_num(em, sizeof(em), c->m_empty, "%.1f"), c->doubles,
+	       c->bad ? "FAILED" : "ok");
+	if (csv)
+		fprintf(csv, "%s,%lu,%lu,%lu,%.0f,%.3f,%.1f,%.3f,%.3f,%.2f,%ld,%s\n",
+			v->name, np, nw, m, c->m_msgs, c->spread, c->m_cpu,
+			c->m_futex, c->m_vcsw, c->m_empty, c->doubles,
+			c->bad ? "FAILED" : "ok");
+}
+
+/* The variant called @name among @vs, or NULL. */
+static const struct steady_cell *steady_find(const struct bq_variant **vs,
+					     const struct steady_cell *cells,
+					     size_t nv, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < nv; k++)
+		if (!strcmp(vs[k]->name, name) && cells[k].n)
+			return &cells[k];
+	return NULL;
+}
+
+/* PASS/MISS lines for one (P, W, M); see perf/README.md "Steady state". */
+static void steady_verdicts(const struct bq_variant **vs,
+			    const struct steady_cell *cells, size_t nv,
+			    unsigned long np, unsigned long nw,
+			    unsigned long m)
+{
+	const struct steady_cell *a = steady_find(vs, cells, nv, "adaptive");
+	const struct steady_cell *n = steady_find(vs, cells, nv, "naive");
+	size_t k;
+
+	for (k = 0; k < nv; k++) {
+		const struct steady_cell *c = &cells[k];
+
+		if (!c->n)
+			continue;
+		bq_verdict(!c->bad, "steady %lux%lu M=%lu %s: exact accounting",
+			   np, nw, m, vs[k]->name);
+		if (c->m_empty >= 0)
+			bq_verdict(c->m_empty <= 10.0,
+				   "steady %lux%lu M=%lu %s: empty wakes %.1f%% <= 10%% of wake-ups",
+				   np, nw, m, vs[k]->name, c->m_empty);
+	}
+	if (!a || !n)
+		return;
+	if (np == 2 && nw == 2)
+		bq_verdict(a->m_msgs >= 1.5 * n->m_msgs,
+			   "steady 2x2 M=%lu: adaptive >= 1.5x naive msgs/s (%.2fx)",
+			   m, a->m_msgs / n->m_msgs);
+	bq_verdict(a->m_cpu <= 0.6 * n->m_cpu,
+		   "steady %lux%lu M=%lu: adaptive CPU/msg <= 0.6x naive (%.2fx)",
+		   np, nw, m, a->m_cpu / n->m_cpu);
+	if (a->m_futex >= 0 && n->m_futex >= 0)
+		bq_verdict(a->m_futex <= 1.0 && a->m_futex <= n->m_futex,
+			   "steady %lux%lu M=%lu: adaptive futex calls %.2f per 1k msgs <= 1 and <= naive (%.2f)",
+			   np, nw, m, a->m_futex, n->m_futex);
+}
+
+/* Every round of every variant at one (P, W, M), interleaved. */
+static void steady_rounds(const struct bq_opts *o,
+			  const struct bq_variant **vs, const bool *avail,
+			  size_t nv, unsigned long np, unsigned long nw,
+			  unsigned long m, struct steady_cell *cells,
+			  unsigned long *step, unsigned long steps)
+{
+	unsigned long rounds = o->rounds ? o->rounds : 1, rnd;
+	struct steady_result res;
+	size_t i, k;
+
+	if (rounds > MAX_ROUNDS)
+		rounds = MAX_ROUNDS;
+	memset(cells, 0, sizeof(*cells) * nv);
+	for (rnd = 0; rnd < rounds; rnd++) {
+		for (i = 0; i < nv; i++) {
+			k = (i + rnd) % nv;
+			if (!avail[k])
+				continue;
+			if (steady_once(vs[k], np, nw, o->messages, m,
+					&res) < 0) {
+				cells[k].bad++;
 				continue;
 			}
-			mm = bq_median(msgs[k], rounds);
-			rr = bq_median(regs[k], rounds);
-			printf("%s %lu %.0f %.0f %ld %s\n", vs[k]->name, m, mm,
-			       rr, dbl[k], bad[k] ? "FAILED" : "ok");
-			if (csv)
-				fprintf(csv, "%s,%lu,%.0f,%.0f,%ld,%ld,%s\n",
-					vs[k]->name, m, mm, rr, dbl[k], bad[k],
-					bad[k] ? "FAILED" : "ok");
-			any_bad |= bad[k] != 0;
+			steady_add(&cells[k], &res);
+			if (res.stuck)
+				fprintf(stderr,
+					"readyq-bench: steady %s %lux%lu M=%lu: STUCK, %ld messages never taken\n",
+					vs[k]->name, np, nw, m, res.lost);
+			bq_progress("steady", ++*step, steps);
 		}
-		fflush(stdout);
+	}
+	for (k = 0; k < nv; k++)
+		if (cells[k].n)
+			steady_summarise(&cells[k]);
+}
+
+int bench_steady(const struct bq_opts *o)
+{
+	const struct bq_variant *vs[MAX_VARIANTS];
+	struct steady_cell *cells;
+	bool avail[MAX_VARIANTS], any_bad = false;
+	unsigned long cfg[8][2], step = 0, steps;
+	size_t nv, nc, ci, mi, k;
+	struct bq_opts opts = *o;
+	FILE *csv;
+
+	opts.with_batch = true;
+	nc = o->nr_configs;
+	if (nc) {
+		memcpy(cfg, o->configs, sizeof(cfg));
+	} else {
+		cfg[0][0] = o->producers;
+		cfg[0][1] = o->workers;
+		nc = 1;
+	}
+	for (ci = 0; ci < nc; ci++)
+		if (cfg[ci][0] > MAX_THREADS || cfg[ci][1] > MAX_THREADS)
+			return 1;
+	nv = bq_pick_variants(&opts, NULL, vs, avail, MAX_VARIANTS);
+	cells = calloc(nv, sizeof(*cells));
+	if (!cells)
+		return 1;
+	steps = nc * o->nr_mailboxes * nv * (o->rounds ? o->rounds : 1);
+	csv = bq_csv_open(o, "variant,producers,workers,mailboxes,msgs_per_s,spread,cpu_ns_per_msg,futex_per_1k,vcsw_per_1k,empty_wake_pct,double_turns,check");
+	printf("# steady: %lu messages per producer, batches of %d; medians of %lu rounds\n",
+	       o->messages, STEADY_DRAIN, o->rounds ? o->rounds : 1);
+	printf("# %-14s PxW %8s %8s %6s %7s %7s %7s %6s %s\n", "variant",
+	       "M", "Mmsg/s", "spread", "cpu_ns", "futex/k", "vcsw/k",
+	       "empty%", "double check");
+	for (ci = 0; ci < nc; ci++) {
+		for (mi = 0; mi < o->nr_mailboxes; mi++) {
+			unsigned long m = o->mailboxes[mi];
+
+			steady_rounds(o, vs, avail, nv, cfg[ci][0], cfg[ci][1],
+				      m, cells, &step, steps);
+			for (k = 0; k < nv; k++) {
+				if (!cells[k].n)
+					continue;
+				steady_print(vs[k], cfg[ci][0], cfg[ci][1], m,
+					     &cells[k], csv);
+				any_bad |= cells[k].bad != 0;
+			}
+			steady_verdicts(vs, cells, nv, cfg[ci][0], cfg[ci][1],
+					m);
+			fflush(stdout);
+		}
 	}
 	bq_progress_end();
 	if (csv)
 		fclose(csv);
+	free(cells);
 	return any_bad ? 1 : 0;
 }

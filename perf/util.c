@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
 #include <unistd.h>
 
 bool bq_selected(const struct bq_opts *o, const char *name)
@@ -48,6 +50,7 @@ size_t bq_pick_variants(const struct bq_opts *o, const char *unless_asked,
 	for (i = 0; i < bq_nr_variants && nv < max; i++) {
 		if (!bq_selected(o, bq_variants[i].name) ||
 		    (bq_variants[i].extra && !o->only) ||
+		    (bq_variants[i].batch && !o->with_batch) ||
 		    (unless_asked && !o->only &&
 		     !strcmp(bq_variants[i].name, unless_asked)))
 			continue;
@@ -189,4 +192,90 @@ void bq_verdict(bool pass, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+/**
+ * bq_futex_counter_open() - count this process's futex(2) calls
+ *
+ * A perf event on the syscalls:sys_enter_futex tracepoint for the calling
+ * thread and every thread it creates from now on (inherit), so the
+ * figure covers every variant alike, the baselines' condition variables
+ * included.  Needs tracefs and perf_event_paranoid <= 1 or root.
+ *
+ * Return: the event's fd, or -1 when the kernel does not allow it.
+ */
+int bq_futex_counter_open(void)
+{
+	static const char *const ids[] = {
+		"/sys/kernel/tracing/events/syscalls/sys_enter_futex/id",
+		"/sys/kernel/debug/tracing/events/syscalls/sys_enter_futex/id",
+	};
+	struct perf_event_attr pe;
+	unsigned long long id = 0;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]) && !id; i++) {
+		f = fopen(ids[i], "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &id) != 1)
+			id = 0;
+		fclose(f);
+	}
+	if (!id)
+		return -1;
+	memset(&pe, 0, sizeof(pe));
+	pe.type = PERF_TYPE_TRACEPOINT;
+	pe.size = sizeof(pe);
+	pe.config = id;
+	pe.inherit = 1;
+	pe.disabled = 0;
+	return (int)syscall(SYS_perf_event_open, &pe, 0, -1, -1,
+			    PERF_FLAG_FD_CLOEXEC);
+}
+
+/*
+ * bq_futex_counter_read() - the count so far (threads that exited
+ * included), or -1.
+ */
+long long bq_futex_counter_read(int fd)
+{
+	long long v;
+
+	if (fd < 0 || read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return -1;
+	return v;
+}
+
+/**
+ * bq_parse_configs() - parse "1x1,2x2,4x4" into @o->configs
+ * @s: the text
+ * @o: the options
+ *
+ * Return: how many pairs, or -EINVAL.
+ */
+int bq_parse_configs(const char *s, struct bq_opts *o)
+{
+	size_t n = 0, max = sizeof(o->configs) / sizeof(o->configs[0]);
+	unsigned long p, w;
+	char *end;
+
+	while (*s) {
+		if (n == max)
+			return -EINVAL;
+		p = strtoul(s, &end, 10);
+		if (end == s || *end != 'x' || !p)
+			return -EINVAL;
+		s = end + 1;
+		w = strtoul(s, &end, 10);
+		if (end == s || !w || (*end && *end != ','))
+			return -EINVAL;
+		o->configs[n][0] = p;
+		o->configs[n][1] = w;
+		n++;
+		s = *end ? end + 1 : end;
+	}
+	o->nr_configs = n;
+	return n ? (int)n : -EINVAL;
 }

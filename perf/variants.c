@@ -77,6 +77,23 @@ static void lib_shutdown(void *h)
 	readyq_shutdown(h);
 }
 
+static ssize_t lib_reg_batch(void *h, const struct readyq_index *idx,
+			     size_t n)
+{
+	return readyq_register_batch(h, idx, n);
+}
+
+static ssize_t lib_complete_batch(void *h, const struct readyq_index *idx,
+				  const struct readyq_result *res, size_t n)
+{
+	return readyq_complete_batch(h, idx, res, n);
+}
+
+static int lib_stats(void *h, struct readyq_stats *st)
+{
+	return readyq_stats(h, st);
+}
+
 /* ---- lockfree_mutex: the seed's V1 ---- */
 
 struct lfm {
@@ -434,7 +451,12 @@ static void naive_shutdown(void *h)
 #define LIB_OPS                                                         \
 	.create = lib_create, .destroy = lib_destroy, .reg = lib_reg,   \
 	.drain = lib_drain, .complete = lib_complete, .wait = lib_wait, \
-	.shutdown = lib_shutdown
+	.shutdown = lib_shutdown, .stats = lib_stats
+
+/* steady only: producers register and workers complete in batches */
+#define LIB_BATCH_OPS                                                  \
+	LIB_OPS, .batch = true, .reg_batch = lib_reg_batch,             \
+	.complete_batch = lib_complete_batch
 
 const struct bq_variant bq_variants[] = {
 	{ .name = "locked", .backend = READYQ_BACKEND_LOCKED, LIB_OPS },
@@ -460,6 +482,15 @@ const struct bq_variant bq_variants[] = {
 	  .complete = naive_complete,
 	  .wait = naive_wait,
 	  .shutdown = naive_shutdown },
+	{ .name = "locked_batch",
+	  .backend = READYQ_BACKEND_LOCKED,
+	  LIB_BATCH_OPS },
+	{ .name = "lockfree_batch",
+	  .backend = READYQ_BACKEND_LOCKFREE,
+	  LIB_BATCH_OPS },
+	{ .name = "adaptive_batch",
+	  .backend = READYQ_BACKEND_ADAPTIVE,
+	  LIB_BATCH_OPS },
 	{ .name = "lockfree_mutex",
 	  .backend = READYQ_BACKEND_LOCKFREE,
 	  .create = lfm_create,
