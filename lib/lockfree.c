@@ -4,19 +4,29 @@
  *
  * Overview
  * --------
- * Per-slot state lives in resident 24-byte entries (struct lf_ent),
- * grouped in pages of 32 consecutive slots (struct lf_page, 800 bytes).
- * The pages are the nodes of an RCU lock-free resizable hash table
- * (rculfhash, bp flavour, so callers never register threads), keyed by
- * slot >> 5.  Nothing is removed before readyq_destroy(): a slot's
+ * Per-slot state lives in resident 24-byte entries (struct lf_ent).  The
+ * nodes of an RCU lock-free resizable hash table (rculfhash, bp flavour,
+ * so callers never register threads) are regions of 32 consecutive slots
+ * (struct lf_region, key slot >> 5, 48 bytes): the first slot of a
+ * region ever seen lives in the region itself, and a second slot brings
+ * a page of 32 entries (struct lf_page, 768 bytes, one unused) for the
+ * others.  So a lone slot (strided, hashed, random numbering) costs 48
+ * bytes plus its share of the bucket table, and a dense run 26 bytes per
+ * slot.  Regions are carved from a per-queue arena (no allocator header
+ * per region).  Nothing is removed before readyq_destroy(): a slot's
  * generation must be remembered anyway to answer -ESTALE, so normal
- * operation needs no reclamation and no grace period at all, and a page
+ * operation needs no reclamation and no grace period at all, and a region
  * found by a lookup stays valid after rcu_read_unlock().  Each thread
- * caches the last page it used (tagged with the queue's unique id, never
- * its address), so registering neighbouring slots skips the lookup.
- * Why pages: every rculfhash node must be deleted before
- * cds_lfht_destroy(), and deletes are not cheap (perf/README.md, "Why
- * pages").  Cost: a slot alone in its page pays for the whole page.
+ * caches the last region it used (tagged with the queue's unique id,
+ * never its address), so registering neighbouring slots skips the
+ * lookup.  Why regions and not a node per slot: every rculfhash node must
+ * be deleted before cds_lfht_destroy(), and deletes are not cheap
+ * (perf/README.md, "Why pages"); a dense queue has one node per 32 slots.
+ *
+ * The table grows in step with the inserts (lf_grow(): the inserting
+ * thread doubles it when regions outnumber buckets twice over), not with
+ * liburcu's AUTO_RESIZE, whose worker lags a burst of inserts by up to
+ * 8x in size and left chains of dozens of regions while it caught up.
  *
  * The state of an entry (enum rq_state; every transition is decided in
  * state.h) is one 64-bit atomic word:
@@ -73,7 +83,8 @@
  *  - next_deadline mirrors the heap's top (seq_cst store under @rare);
  *    the earliest deadline moving earlier kicks the timer owner.
  *
- * Allocation: a first registration in a page allocates the page, a
+ * Allocation: a first registration in a region may allocate an arena
+ * chunk, the first registration of another slot of a region its page, a
  * register or complete that queues an entry whose embedded link is still
  * in the queue a 24-byte element, a suspension the suspension arrays
  * (and, when its embedded link is still queued, the element it will need
@@ -81,16 +92,12 @@
  * never allocate): always before the state changes, so -ENOMEM leaves
  * the state as it was.
  *
- * liburcu 0.13.2 rules: cds_lfht_destroy() needs an empty table and, for
- * an AUTO_RESIZE table, waits for the resize worker, so it must not run
- * inside a read-side section; destroy pops every link, deletes every page
- * from the table in short read-side sections, destroys the table outside
- * them and only then frees the pages (the worker may walk them until
- * then).  The table grows by count (CDS_LFHT_ACCOUNTING): growing on
- * chain length alone balloons it.  liburcu starts the resize worker
- * thread with the first AUTO_RESIZE table and joins it with the last, so
- * one empty anchor table is kept for the life of the process (destroyed
- * by a library destructor, which joins the worker).
+ * liburcu 0.13.2 rules: cds_lfht_destroy() needs an empty table and must
+ * not run inside a read-side section, nor may cds_lfht_resize() (which
+ * runs in the caller, with helper threads for large tables); destroy pops
+ * every link, deletes every region from the table in short read-side
+ * sections, destroys the table outside them and only then frees the
+ * pages and the arena.
  */
 #include <config.h>
 #ifndef RQ_URCU_NO_INLINE /* see configure.ac */
@@ -109,7 +116,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
