@@ -79,9 +79,9 @@ static void ad_open_gate(struct adaptive *a, struct ad_inst *in)
  * ad_retire() - free an instance that no thread can be inside any more
  *
  * A lock-free instance is kept until the next switch or destroy: its
- * cds_lfht_destroy() waits for liburcu's resize worker thread, which on a
- * busy machine waits for a CPU while every other thread has work to do
- * (see perf/README.md, "Adaptive backend: why the constants").
+ * destroy deletes every region from its hash table, which takes long
+ * enough to be kept off the op that happened to switch (see
+ * perf/README.md, "Adaptive backend: why the constants").
  *
  * Context: a->switch_lock held.
  */

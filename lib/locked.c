@@ -10,7 +10,11 @@
  * One three-state futex lock (struct rq_lock) protects everything:
  *
  *  - a table of per-slot records: open addressing, linear probing,
- *    Fibonacci hashing, power-of-two size, at most 80% full.  A record is
+ *    power-of-two size, at most 80% full.  The home cell of a slot is a
+ *    full 32-bit mix of slot >> 3 plus slot & 7, so that slot numbers
+ *    that are themselves multiplicative hashes or strides do not
+ *    cluster, and eight consecutive slots share one or two cache lines
+ *    (dense numbering stays in cache when walked in order).  A record is
  *    12 bytes: slot, generation and one word holding the state (3 bits),
  *    the NOTIFIED mark (1 bit) and a 28-bit auxiliary field: the record's
  *    ring ticket while QUEUED, its suspension entry while SUSPENDED or
@@ -59,8 +63,11 @@
 #define LK_MAX_RECORDS (1u << 27) /* tickets (aux) must outnumber records */
 #define LK_NIL UINT32_MAX /* a dead ring entry */
 
-/* 2^32 / phi: Fibonacci hashing of slot numbers. */
-#define LK_GOLDEN_RATIO_32 0x9e3779b1u
+/* fmix32's multipliers; groups of LK_GROUP neighbouring slots. */
+#define LK_MIX_1 0x85ebca6bu
+#define LK_MIX_2 0xc2b2ae35u
+#define LK_GROUP_SHIFT 3
+#define LK_GROUP (1u << LK_GROUP_SHIFT)
 #define LK_MIN_TABLE_BITS 6
 /* Table load: at most 4/5 full (linear probing). */
 #define LK_LOAD_NUM 4
@@ -135,9 +142,28 @@ static inline void lk_set(struct lk_rec *r, enum rq_state state, uint32_t aux,
 		  (notified ? LK_NOTIFIED : 0) | (aux & LK_AUX_MASK);
 }
 
+/* murmur3's fmix32 (Appleby): every input bit moves every output bit. */
+static inline uint32_t lk_mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= LK_MIX_1;
+	x ^= x >> 13;
+	x *= LK_MIX_2;
+	return x ^ (x >> 16);
+}
+
+/*
+ * The home cell of @slot in a table of 1 << @bits cells: its group
+ * (slot >> LK_GROUP_SHIFT) is mixed, its place in the group added, so
+ * LK_GROUP consecutive slots sit in consecutive cells (one or two cache
+ * lines) while groups spread over the whole table whatever the
+ * numbering.
+ */
 static inline uint32_t lk_hash(uint32_t slot, uint32_t bits)
 {
-	return (uint32_t)(slot * LK_GOLDEN_RATIO_32) >> (32 - bits);
+	uint32_t base = lk_mix32(slot >> LK_GROUP_SHIFT) >> (32 - bits);
+
+	return (base + (slot & (LK_GROUP - 1))) & ((1u << bits) - 1);
 }
 
 /* The record for @slot, or the empty cell where it would go. */

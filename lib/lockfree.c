@@ -4,19 +4,29 @@
  *
  * Overview
  * --------
- * Per-slot state lives in resident 24-byte entries (struct lf_ent),
- * grouped in pages of 32 consecutive slots (struct lf_page, 800 bytes).
- * The pages are the nodes of an RCU lock-free resizable hash table
- * (rculfhash, bp flavour, so callers never register threads), keyed by
- * slot >> 5.  Nothing is removed before readyq_destroy(): a slot's
+ * Per-slot state lives in resident 24-byte entries (struct lf_ent).  The
+ * nodes of an RCU lock-free resizable hash table (rculfhash, bp flavour,
+ * so callers never register threads) are regions of 32 consecutive slots
+ * (struct lf_region, key slot >> 5, 48 bytes): the first slot of a
+ * region ever seen lives in the region itself, and a second slot brings
+ * a page of 32 entries (struct lf_page, 768 bytes, one unused) for the
+ * others.  So a lone slot (strided, hashed, random numbering) costs 48
+ * bytes plus its share of the bucket table, and a dense run 26 bytes per
+ * slot.  Regions are carved from a per-queue arena (no allocator header
+ * per region).  Nothing is removed before readyq_destroy(): a slot's
  * generation must be remembered anyway to answer -ESTALE, so normal
- * operation needs no reclamation and no grace period at all, and a page
+ * operation needs no reclamation and no grace period at all, and a region
  * found by a lookup stays valid after rcu_read_unlock().  Each thread
- * caches the last page it used (tagged with the queue's unique id, never
- * its address), so registering neighbouring slots skips the lookup.
- * Why pages: every rculfhash node must be deleted before
- * cds_lfht_destroy(), and deletes are not cheap (perf/README.md, "Why
- * pages").  Cost: a slot alone in its page pays for the whole page.
+ * caches the last region it used (tagged with the queue's unique id,
+ * never its address), so registering neighbouring slots skips the
+ * lookup.  Why regions and not a node per slot: every rculfhash node must
+ * be deleted before cds_lfht_destroy(), and deletes are not cheap
+ * (perf/README.md, "Why pages"); a dense queue has one node per 32 slots.
+ *
+ * The table grows in step with the inserts (lf_grow(): the inserting
+ * thread doubles it when regions outnumber buckets twice over), not with
+ * liburcu's AUTO_RESIZE, whose worker lags a burst of inserts by up to
+ * 8x in size and left chains of dozens of regions while it caught up.
  *
  * The state of an entry (enum rq_state; every transition is decided in
  * state.h) is one 64-bit atomic word:
@@ -79,7 +89,8 @@
  *  - next_deadline mirrors the heap's top (seq_cst store under @rare);
  *    the earliest deadline moving earlier kicks the timer owner.
  *
- * Allocation: a first registration in a page allocates the page, a
+ * Allocation: a first registration in a region may allocate an arena
+ * chunk, the first registration of another slot of a region its page, a
  * register or complete that queues an entry whose embedded link is still
  * in the queue a 24-byte element, a suspension the suspension arrays
  * (and, when its embedded link is still queued, the element it will need
@@ -87,16 +98,12 @@
  * never allocate): always before the state changes, so -ENOMEM leaves
  * the state as it was.
  *
- * liburcu 0.13.2 rules: cds_lfht_destroy() needs an empty table and, for
- * an AUTO_RESIZE table, waits for the resize worker, so it must not run
- * inside a read-side section; destroy pops every link, deletes every page
- * from the table in short read-side sections, destroys the table outside
- * them and only then frees the pages (the worker may walk them until
- * then).  The table grows by count (CDS_LFHT_ACCOUNTING): growing on
- * chain length alone balloons it.  liburcu starts the resize worker
- * thread with the first AUTO_RESIZE table and joins it with the last, so
- * one empty anchor table is kept for the life of the process (destroyed
- * by a library destructor, which joins the worker).
+ * liburcu 0.13.2 rules: cds_lfht_destroy() needs an empty table and must
+ * not run inside a read-side section, nor may cds_lfht_resize() (which
+ * runs in the caller, with helper threads for large tables); destroy pops
+ * every link, deletes every region from the table in short read-side
+ * sections, destroys the table outside them and only then frees the
+ * pages and the arena.
  */
 #include <config.h>
 #ifndef RQ_URCU_NO_INLINE /* see configure.ac */
@@ -115,7 +122,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
@@ -133,6 +139,11 @@
 #define LF_PAGE (1u << LF_PAGE_SHIFT)
 #define LF_MIN_BUCKETS 256ul
 #define LF_MAX_BUCKETS (1ul << 27)
+/* Regions per bucket before the table doubles (mean chain 1-2). */
+#define LF_MAX_LOAD 2
+/* Region arena chunks: the first holds 16 regions, each next twice. */
+#define LF_CHUNK_MIN 16u
+#define LF_CHUNK_MAX 4096u
 
 /* A queue link: ticket 0 is an entry's own link, others are lf_qel. */
 struct lf_link {
@@ -146,12 +157,35 @@ struct lf_ent {
 	struct lf_link link;
 };
 
-/* LF_PAGE consecutive slots; the hash table's unit. */
+/* The entries of a region's LF_PAGE slots (one of them unused). */
 struct lf_page {
-	struct cds_lfht_node hnode;
-	uint32_t key; /* slot >> LF_PAGE_SHIFT */
-	struct lf_page *next; /* destroy's list */
 	struct lf_ent ent[LF_PAGE];
+};
+
+/*
+ * struct lf_region - the hash table's unit: LF_PAGE consecutive slots
+ * @hnode: the rculfhash node, key slot >> LF_PAGE_SHIFT
+ * @first: I (its slot): the entry of the first slot of the region ever
+ *	seen, for life; a region whose other slots are never used costs
+ *	48 bytes
+ * @page: A (set once, NULL -> page, by compare-and-swap): the entries of
+ *	the other slots, allocated when a second slot of the region comes
+ *
+ * 48 bytes, carved from the queue's arena (struct lf_chunk), so no
+ * allocator header or rounding is paid per region.
+ */
+struct lf_region {
+	struct cds_lfht_node hnode;
+	struct lf_ent first;
+	struct lf_page *_Atomic page;
+};
+
+/* Region arena: chunks are never freed before destroy. */
+struct lf_chunk {
+	struct lf_chunk *next; /* I: the chunk carved before this one */
+	uint32_t cap; /* I: regions in @r */
+	_Atomic uint32_t used; /* A: regions handed out (may pass @cap) */
+	struct lf_region r[];
 };
 
 struct lf_qel {
@@ -186,6 +220,12 @@ struct lockfree {
 	uint64_t qid; /* I: names this queue in the per-thread page cache */
 	_Atomic uint32_t ticket; /* A: the next element ticket */
 
+	/* A: written when a region is created (rare for dense slots) */
+	struct lf_chunk *_Atomic chunk rq_cacheline_aligned; /* newest */
+	_Atomic unsigned long nr_regions; /* regions in the table */
+	_Atomic unsigned long nr_buckets; /* W: the grower, R: any */
+	_Atomic bool growing; /* one thread resizes at a time */
+
 	struct rq_lock rare rq_cacheline_aligned;
 	struct rq_susp_set ss; /* R (next_deadline: W: R, R: any) */
 	size_t nr_suspended, nr_delayed; /* R */
@@ -197,11 +237,12 @@ static _Atomic uint64_t lf_next_qid = 1;
 
 static rq_thread_local uint32_t lf_tid;
 
-/* The page this thread used last, in the queue named qid. */
+/* The region this thread used last, in the queue named qid. */
 static rq_thread_local struct {
 	uint64_t qid;
 	uint32_t key;
-	struct lf_page *page;
+	struct lf_region *region;
+	struct lf_page *page; /* its page, NULL when it had none */
 } lf_page_cache;
 
 /* ---- words ---- */
@@ -280,13 +321,49 @@ static inline unsigned long lf_hash(uint32_t key)
 
 static int lf_match(struct cds_lfht_node *node, const void *key)
 {
-	const struct lf_page *p = caa_container_of(node, struct lf_page,
-						   hnode);
+	const struct lf_region *r = caa_container_of(node, struct lf_region,
+						     hnode);
 
-	return p->key == *(const uint32_t *)key;
+	return r->first.link.slot >> LF_PAGE_SHIFT == *(const uint32_t *)key;
 }
 
-static struct lf_page *lf_page_lookup(struct lockfree *b, uint32_t key)
+/*
+ * lf_region_alloc() - a zeroed region from the queue's arena
+ *
+ * Lock-free bump allocation: a fetch-and-add on the newest chunk's @used,
+ * a new chunk (twice as large, up to LF_CHUNK_MAX) pushed by
+ * compare-and-swap when it is full.  The chunk's zeroes are published by
+ * that release CAS.  Returns NULL on -ENOMEM (nothing changed).
+ */
+static struct lf_region *lf_region_alloc(struct lockfree *b)
+{
+	struct lf_chunk *c, *nc;
+	uint32_t i, cap;
+
+	for (;;) {
+		c = atomic_load_explicit(&b->chunk, memory_order_acquire);
+		if (c) {
+			i = atomic_fetch_add_explicit(&c->used, 1,
+						      memory_order_relaxed);
+			if (i < c->cap)
+				return &c->r[i];
+		}
+		cap = c ? c->cap * 2 : LF_CHUNK_MIN;
+		if (cap > LF_CHUNK_MAX)
+			cap = LF_CHUNK_MAX;
+		nc = rq_calloc(1, sizeof(*nc) + cap * sizeof(nc->r[0]));
+		if (!nc)
+			return NULL;
+		nc->next = c;
+		nc->cap = cap;
+		if (!atomic_compare_exchange_strong_explicit(
+			    &b->chunk, &c, nc, memory_order_acq_rel,
+			    memory_order_acquire))
+			rq_free(nc); /* another thread pushed one: use it */
+	}
+}
+
+static struct lf_region *lf_region_lookup(struct lockfree *b, uint32_t key)
 {
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *n;
@@ -298,63 +375,155 @@ static struct lf_page *lf_page_lookup(struct lockfree *b, uint32_t key)
 	/* Published by cds_lfht_add_unique()'s asm cmpxchg (lib/tsan.h). */
 	if (n)
 		rq_tsan_acquire(n);
-	/* Pages are resident until destroy: valid after the unlock. */
-	return n ? caa_container_of(n, struct lf_page, hnode) : NULL;
-}
-
-/* The page @key, inserted if new; NULL on -ENOMEM. */
-static struct lf_page *lf_page_insert(struct lockfree *b, uint32_t key)
-{
-	struct cds_lfht_node *got;
-	struct lf_page *p;
-	uint32_t i;
-
-	p = rq_calloc(1, sizeof(*p)); /* every word RQ_ST_EMPTY */
-	if (!p)
-		return NULL;
-	p->key = key;
-	for (i = 0; i < LF_PAGE; i++)
-		p->ent[i].link.slot = key << LF_PAGE_SHIFT | i;
-	rq_tsan_release(&p->hnode);
-	urcu_bp_read_lock();
-	got = cds_lfht_add_unique(b->ht, lf_hash(key), lf_match, &key,
-				  &p->hnode);
-	urcu_bp_read_unlock();
-	if (got == &p->hnode)
-		return p;
-	rq_tsan_acquire(got);
-	/* Another thread inserted it first; @p was never seen. */
-	rq_free(p);
-	return caa_container_of(got, struct lf_page, hnode);
+	/* Regions are resident until destroy: valid after the unlock. */
+	return n ? caa_container_of(n, struct lf_region, hnode) : NULL;
 }
 
 /*
- * The entry of @slot: NULL if its page does not exist and @create is
- * false, or on -ENOMEM (*@rc).  A slot never seen reads RQ_ST_EMPTY.
+ * lf_grow() - double the table while regions outnumber LF_MAX_LOAD per
+ * bucket
+ *
+ * Called after an insert, outside any read-side section (cds_lfht_resize()
+ * waits for its helpers and must not run inside one).  One thread grows
+ * at a time (@growing); the others go on inserting meanwhile, so a burst
+ * lengthens chains only by what arrives during one doubling.  The table
+ * has no AUTO_RESIZE: liburcu's lazy growth lags a burst by a factor of
+ * 8 (it grows by count only at powers of two, through a worker thread),
+ * which left chains of dozens of regions (perf/README.md).
+ */
+static void lf_grow(struct lockfree *b)
+{
+	unsigned long n, size;
+	bool busy = false;
+
+	if (!atomic_compare_exchange_strong_explicit(&b->growing, &busy, true,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+		return;
+	for (;;) {
+		n = atomic_load_explicit(&b->nr_regions, memory_order_relaxed);
+		size = atomic_load_explicit(&b->nr_buckets,
+					    memory_order_relaxed);
+		if (n <= LF_MAX_LOAD * size || size >= LF_MAX_BUCKETS)
+			break;
+		cds_lfht_resize(b->ht, size * 2);
+		atomic_store_explicit(&b->nr_buckets, size * 2,
+				      memory_order_relaxed);
+	}
+	atomic_store_explicit(&b->growing, false, memory_order_release);
+}
+
+/* The region @key, inserted (first slot @slot) if new; NULL on -ENOMEM. */
+static struct lf_region *lf_region_insert(struct lockfree *b, uint32_t key,
+					  uint32_t slot)
+{
+	struct cds_lfht_node *got;
+	struct lf_region *r;
+	unsigned long n;
+
+	r = lf_region_alloc(b); /* zeroed: word RQ_ST_EMPTY, no page */
+	if (!r)
+		return NULL;
+	r->first.link.slot = slot;
+	rq_tsan_release(&r->hnode);
+	urcu_bp_read_lock();
+	got = cds_lfht_add_unique(b->ht, lf_hash(key), lf_match, &key,
+				  &r->hnode);
+	urcu_bp_read_unlock();
+	if (got != &r->hnode) {
+		/* Another thread inserted it first: @r stays unused. */
+		rq_tsan_acquire(got);
+		return caa_container_of(got, struct lf_region, hnode);
+	}
+	n = atomic_fetch_add_explicit(&b->nr_regions, 1,
+				      memory_order_relaxed) + 1;
+	if (caa_unlikely(n > LF_MAX_LOAD *
+			 atomic_load_explicit(&b->nr_buckets,
+					      memory_order_relaxed)))
+		lf_grow(b);
+	return r;
+}
+
+/*
+ * The page of region @r, allocated if it has none and @create; NULL (*@rc
+ * 0 or -ENOMEM) otherwise.  Published by a C11 release CAS.
+ */
+static struct lf_page *lf_page_get(struct lf_region *r, bool create, int *rc)
+{
+	struct lf_page *p = atomic_load_explicit(&r->page,
+						 memory_order_acquire);
+	struct lf_page *none = NULL;
+	uint32_t i, base = r->first.link.slot & ~(LF_PAGE - 1);
+
+	*rc = 0;
+	if (p || !create)
+		return p;
+	p = rq_calloc(1, sizeof(*p)); /* every word RQ_ST_EMPTY */
+	if (!p) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < LF_PAGE; i++)
+		p->ent[i].link.slot = base | i;
+	if (atomic_compare_exchange_strong_explicit(&r->page, &none, p,
+						    memory_order_acq_rel,
+						    memory_order_acquire))
+		return p;
+	rq_free(p); /* another thread set it first; @p was never seen */
+	return none;
+}
+
+/* The region of @slot, through the per-thread cache; see lf_find(). */
+static struct lf_region *lf_region_find(struct lockfree *b, uint32_t slot,
+					bool create, int *rc)
+{
+	uint32_t key = slot >> LF_PAGE_SHIFT;
+	struct lf_region *r;
+
+	if (caa_likely(lf_page_cache.qid == b->qid &&
+		       lf_page_cache.key == key))
+		return lf_page_cache.region;
+	*rc = 0;
+	r = lf_region_lookup(b, key);
+	if (!r) {
+		if (!create)
+			return NULL;
+		r = lf_region_insert(b, key, slot);
+		if (!r) {
+			*rc = -ENOMEM;
+			return NULL;
+		}
+	}
+	lf_page_cache.qid = b->qid;
+	lf_page_cache.key = key;
+	lf_page_cache.region = r;
+	lf_page_cache.page = atomic_load_explicit(&r->page,
+						  memory_order_acquire);
+	return r;
+}
+
+/*
+ * The entry of @slot: NULL if it does not exist and @create is false
+ * (*@rc 0), or on -ENOMEM (*@rc).  A slot never seen reads RQ_ST_EMPTY.
+ * The first slot of a region lives in the region itself, the others in
+ * its page: a lone slot costs a region, a dense run a page per LF_PAGE.
  */
 static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 			      int *rc)
 {
-	uint32_t key = slot >> LF_PAGE_SHIFT;
+	struct lf_region *r = lf_region_find(b, slot, create, rc);
 	struct lf_page *p;
 
-	if (caa_likely(lf_page_cache.qid == b->qid && lf_page_cache.key == key)) {
-		p = lf_page_cache.page;
-	} else {
-		p = lf_page_lookup(b, key);
-		if (!p) {
-			*rc = 0;
-			if (!create)
-				return NULL;
-			p = lf_page_insert(b, key);
-			if (!p) {
-				*rc = -ENOMEM;
-				return NULL;
-			}
-		}
-		lf_page_cache.qid = b->qid;
-		lf_page_cache.key = key;
-		lf_page_cache.page = p;
+	if (!r)
+		return NULL;
+	if (slot == r->first.link.slot)
+		return &r->first;
+	p = lf_page_cache.page;
+	if (caa_unlikely(!p)) {
+		p = lf_page_get(r, create, rc);
+		if (!p)
+			return NULL;
+		lf_page_cache.page = p; /* the cache names @r (just set) */
 	}
 	return &p->ent[slot & (LF_PAGE - 1)];
 }
@@ -576,28 +745,6 @@ static unsigned long lf_pow2(uint64_t n)
 	return v;
 }
 
-/*
- * liburcu 0.13 starts the resize worker thread when the first
- * AUTO_RESIZE table is created and joins it when the last one is
- * destroyed: per queue, for a program with one queue at a time.  One
- * empty anchor table, kept for the life of the process, keeps the worker.
- */
-static pthread_once_t lf_anchor_once = PTHREAD_ONCE_INIT;
-static struct cds_lfht *lf_anchor;
-
-static void lf_anchor_init(void)
-{
-	lf_anchor = cds_lfht_new(1, 1, 0, CDS_LFHT_AUTO_RESIZE, NULL);
-}
-
-/* At exit (or unload): the last table gone, liburcu joins its worker. */
-static void __attribute__((destructor)) lf_anchor_fini(void)
-{
-	if (lf_anchor)
-		cds_lfht_destroy(lf_anchor, NULL);
-	lf_anchor = NULL;
-}
-
 static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		     void **bep)
 {
@@ -606,23 +753,19 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 
 	if (init < LF_MIN_BUCKETS)
 		init = LF_MIN_BUCKETS;
-	pthread_once(&lf_anchor_once, lf_anchor_init);
 	b = rq_zalloc_aligned(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->wq = wq;
 	b->qid = atomic_fetch_add_explicit(&lf_next_qid, 1,
 					   memory_order_relaxed);
-	/*
-	 * Grow by count (ACCOUNTING): growing on chain length alone
-	 * balloons the table in liburcu 0.13.
-	 */
-	b->ht = cds_lfht_new(init, init, 0,
-			     CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	/* No AUTO_RESIZE: lf_grow() resizes, in step with the inserts. */
+	b->ht = cds_lfht_new(init, init, 0, 0, NULL);
 	if (!b->ht) {
 		rq_free(b);
 		return -ENOMEM;
 	}
+	atomic_init(&b->nr_buckets, init);
 	__cds_wfcq_init(&b->qhead, &b->qtail);
 	atomic_init(&b->ticket, 1);
 	rq_susp_init(&b->ss, LF_MAX_SUSP);
@@ -648,14 +791,11 @@ static void lf_drop_links(struct lockfree *b)
 
 /*
  * Destroy: empty the table (cds_lfht_destroy() requires it), one short
- * read-side section per page so that a resize worker waiting for a grace
- * period is not held up.  Returns the pages, linked through @next: they
- * are freed only after cds_lfht_destroy(), since the resize worker may
- * still walk them.
+ * read-side section per region.  The regions themselves live in the
+ * arena, freed after cds_lfht_destroy().
  */
-static struct lf_page *lf_unhash_pages(struct lockfree *b)
+static void lf_unhash_regions(struct lockfree *b)
 {
-	struct lf_page *p, *pages = NULL;
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *hn;
 
@@ -663,32 +803,45 @@ static struct lf_page *lf_unhash_pages(struct lockfree *b)
 	cds_lfht_first(b->ht, &it);
 	while ((hn = cds_lfht_iter_get_node(&it))) {
 		cds_lfht_del(b->ht, hn);
-		p = caa_container_of(hn, struct lf_page, hnode);
-		p->next = pages;
-		pages = p;
 		cds_lfht_next(b->ht, &it);
 		urcu_bp_read_unlock();
 		urcu_bp_read_lock();
 	}
 	urcu_bp_read_unlock();
-	return pages;
+}
+
+/* Destroy: every page, then every chunk of the arena. */
+static void lf_free_arena(struct lockfree *b)
+{
+	struct lf_chunk *c = atomic_load_explicit(&b->chunk,
+						  memory_order_relaxed);
+	struct lf_chunk *next;
+	uint32_t i, n;
+
+	while (c) {
+		n = atomic_load_explicit(&c->used, memory_order_relaxed);
+		if (n > c->cap)
+			n = c->cap;
+		/* Regions that lost an insert race have no page either. */
+		for (i = 0; i < n; i++)
+			rq_free(atomic_load_explicit(&c->r[i].page,
+						     memory_order_relaxed));
+		next = c->next;
+		rq_free(c);
+		c = next;
+	}
 }
 
 static void lf_destroy(void *be)
 {
 	struct lockfree *b = be;
-	struct lf_page *p, *pages;
 	uint32_t i;
 
 	lf_drop_links(b);
-	pages = lf_unhash_pages(b);
-	/* Outside any read-side section: it waits for the resize worker. */
+	lf_unhash_regions(b);
+	/* Outside any read-side section (liburcu's rule). */
 	cds_lfht_destroy(b->ht, NULL);
-	while (pages) {
-		p = pages;
-		pages = p->next;
-		rq_free(p);
-	}
+	lf_free_arena(b);
 	for (i = 0; i < b->ss.cap; i++)
 		if (b->ss.e[i].kind != RQ_SK_NONE)
 			rq_free(b->ss.e[i].spare);
@@ -1326,28 +1479,68 @@ static void lf_export_ent(struct lockfree *b, const struct lf_ent *e,
 	}
 }
 
+/* Entries a region holds: its first slot, and its page's others. */
+static size_t lf_region_span(const struct lf_region *r)
+{
+	return atomic_load_explicit(&r->page, memory_order_relaxed) ? LF_PAGE :
+								     1;
+}
+
+/* Export @e unless EMPTY or QUEUED (those come from the FIFO walk). */
+static size_t lf_export_known(struct lockfree *b, struct lf_ent *e,
+			      struct rq_export *x)
+{
+	uint64_t w = lf_load(e);
+
+	if (lf_state(w) == RQ_ST_EMPTY || lf_state(w) == RQ_ST_QUEUED)
+		return 0;
+	lf_export_ent(b, e, w, x);
+	return 1;
+}
+
+/* Every known entry of the table that is not QUEUED, into @x. */
+static size_t lf_export_table(struct lockfree *b, struct rq_export *x)
+{
+	struct cds_lfht_iter it;
+	struct lf_region *r;
+	struct lf_page *p;
+	size_t k = 0;
+	uint32_t i, skip;
+
+	urcu_bp_read_lock();
+	cds_lfht_for_each_entry(b->ht, &it, r, hnode) {
+		k += lf_export_known(b, &r->first, &x[k]);
+		p = atomic_load_explicit(&r->page, memory_order_relaxed);
+		skip = r->first.link.slot & (LF_PAGE - 1);
+		for (i = 0; p && i < LF_PAGE; i++)
+			if (i != skip)
+				k += lf_export_known(b, &p->ent[i], &x[k]);
+	}
+	urcu_bp_read_unlock();
+	return k;
+}
+
 /*
  * Walk the FIFO without taking anything (no enqueuer is in flight, so the
- * blocking iterator never waits), then every page of the table.
+ * blocking iterator never waits), then every region of the table.
  */
 static int lf_export(void *be, struct rq_export **out, size_t *n)
 {
 	struct lockfree *b = be;
 	struct cds_wfcq_node *node;
 	struct cds_lfht_iter it;
-	struct lf_page *p;
+	struct lf_region *r;
 	struct rq_export *x;
 	struct lf_link *l;
 	struct lf_ent *e;
-	size_t pages = 0, k = 0;
+	size_t ents = 0, k = 0;
 	uint64_t w;
-	uint32_t i;
 
 	urcu_bp_read_lock();
-	cds_lfht_for_each_entry(b->ht, &it, p, hnode)
-		pages++;
+	cds_lfht_for_each_entry(b->ht, &it, r, hnode)
+		ents += lf_region_span(r);
 	urcu_bp_read_unlock();
-	x = rq_malloc(sizeof(*x) * (pages ? pages * LF_PAGE : 1));
+	x = rq_malloc(sizeof(*x) * (ents ? ents : 1));
 	if (!x)
 		return -ENOMEM;
 	__cds_wfcq_for_each_blocking(&b->qhead, &b->qtail, node) {
@@ -1358,17 +1551,8 @@ static int lf_export(void *be, struct rq_export **out, size_t *n)
 		if (lf_state(w) == RQ_ST_QUEUED && lf_aux(w) == l->ticket)
 			lf_export_ent(b, e, w, &x[k++]);
 	}
-	urcu_bp_read_lock();
-	cds_lfht_for_each_entry(b->ht, &it, p, hnode) {
-		for (i = 0; i < LF_PAGE; i++) {
-			w = lf_load(&p->ent[i]);
-			if (lf_state(w) != RQ_ST_EMPTY && lf_state(w) != RQ_ST_QUEUED)
-				lf_export_ent(b, &p->ent[i], w, &x[k++]);
-		}
-	}
-	urcu_bp_read_unlock();
 	*out = x;
-	*n = k;
+	*n = k + lf_export_table(b, x + k);
 	return 0;
 }
 

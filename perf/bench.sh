@@ -69,7 +69,7 @@ long)	ITER=50; ROUNDS=10; STEADY_MSGS=1000000; STEADY_ROUNDS=5
 	SAMPLES=20000; SCALE_OPS=4000000; SCALE_ROUNDS=5
 	A_SCALE=1; A_ROUNDS=5 ;;
 *)	ITER=12; ROUNDS=10; STEADY_MSGS=500000; STEADY_ROUNDS=3
-	SAMPLES=5000; SCALE_OPS=500000; SCALE_ROUNDS=5
+	SAMPLES=5000; SCALE_OPS=200000; SCALE_ROUNDS=3
 	A_SCALE=0.1; A_ROUNDS=5 ;;
 esac
 [ -n "$ACTORS_SCALE" ] && A_SCALE=$ACTORS_SCALE
@@ -422,7 +422,7 @@ grep -v -e '^PASS' -e '^MISS' "$WORK/latency.txt"
 grep -e '^PASS' -e '^MISS' "$WORK/latency.txt" >>"$WORK/verdicts.txt"
 
 # ---- 4. scale ----
-progress "scale: 1k..1M mailboxes"
+progress "scale: 1k..1M mailboxes, 4 slot patterns"
 say ""
 say "== scale: bytes per mailbox and ns per register+drain+complete =="
 "$BIN" scale --messages "$SCALE_OPS" --rounds "$SCALE_ROUNDS" \
@@ -446,7 +446,10 @@ if ! command -v gnuplot >/dev/null 2>&1; then
 fi
 grep -v -e '^#' -e 'n/a' "$WORK/latency.txt" | grep -v -e '^PASS' -e '^MISS' >"$WORK/latency.dat"
 for v in locked lockfree adaptive naive; do
-	awk -v v=$v '$1 == v && $3 != "n/a"' "$WORK/scale.txt" >"$WORK/scale_$v.dat"
+	for p in dense random; do
+		awk -v v=$v -v p=$p '$1 == v && $2 == p && $4 != "n/a"' \
+			"$WORK/scale.txt" >"$WORK/scale_${v}_$p.dat"
+	done
 done
 gnuplot >"$WORK/gnuplot.log" 2>&1 <<EOF || { say "# gnuplot failed:"; grep -v warning "$WORK/gnuplot.log" | tail -5; }
 set terminal pngcairo size 900,560 font ",10" noenhanced
@@ -473,16 +476,16 @@ plot "$WORK/latency.dat" using 2:xtic(1) title "p50", "" using 3 title "p99", \
 	"" using 4 title "p99.9"
 unset logscale; set style data linespoints
 set output "$RESULTS/scale.png"
-set multiplot layout 1,2 title "Scale (capacity_hint 0)"
+set multiplot layout 1,2 title "Scale (capacity_hint 0): dense and random slot numbers"
 set logscale x; set xlabel "mailboxes (log)"; set xrange [500:2000000]
 set xtics ("1k" 1000, "10k" 10000, "100k" 100000, "1M" 1000000)
 set title "ns per register+drain+complete"; set ylabel "ns"
 set key inside left top
-plot for [v in "locked lockfree adaptive naive"] "$WORK/scale_".v.".dat" \
-	using 2:5 with linespoints lw 2 title v
+plot for [v in "locked lockfree adaptive naive"] for [p in "dense random"] \
+	"$WORK/scale_".v."_".p.".dat" using 3:6 with linespoints lw 2 title v." ".p
 set title "bytes per mailbox (all queued)"; set ylabel "bytes"
-plot for [v in "locked lockfree adaptive naive"] "$WORK/scale_".v.".dat" \
-	using 2:3 with linespoints lw 2 title v
+plot for [v in "locked lockfree adaptive naive"] for [p in "dense random"] \
+	"$WORK/scale_".v."_".p.".dat" using 3:4 with linespoints lw 2 title v." ".p
 unset multiplot
 EOF
 say "# charts: $RESULTS/seed.png latency.png scale.png; CSV: seed.csv steady.csv latency.csv scale.csv"

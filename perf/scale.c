@@ -1,25 +1,35 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * scale.c - cost per operation and bytes per mailbox, 1,000 to 1,000,000
- * mailboxes
+ * mailboxes, for four ways of numbering them
  *
  * Overview
  * --------
- * For each size N and variant (default configuration, capacity_hint 0, so
- * growth is part of the cost):
+ * For each slot pattern (dense 0..N-1, stride i * 4096, hash
+ * i * 2654435761, random: a bijective 32-bit mix of i, so N distinct
+ * random-looking slots), size N and variant (default configuration,
+ * capacity_hint 0, so growth is part of the cost):
  *  - memory: glibc's mallinfo2() (in-use arena bytes plus mmapped bytes)
- *    before readyq_create(), after registering N distinct mailboxes
+ *    before readyq_create(), after registering the N distinct mailboxes
  *    (all QUEUED: the peak) and after draining and completing them all
  *    (all known and IDLE).  The deltas divided by N are the bytes per
  *    mailbox, fixed costs included.
- *  - time: then K operations on mailboxes picked at random among the N
- *    (register; every 32 registers, drain and complete each with
- *    COMPLETED(false)); ns per register+drain+complete.
- * Each round runs every size and every variant (order rotated), so the
- * sizes compared by the 2x target are measured side by side; the median
- * over rounds is printed.
- * Everything runs in the main thread, so mallinfo2() sees every
- * allocation the queue makes (its own helper threads' arenas included).
+ *  - time: the pass above (register all N in pattern order, drain them
+ *    in batches of 1024, complete each with COMPLETED(false)) is timed,
+ *    then run again on the now known slots; "ns" is the better of the
+ *    two per register+drain+complete (the first includes growth, and
+ *    is printed too).  Then K operations on mailboxes picked at random
+ *    among the N (register; every 32 registers, drain and complete each):
+ *    "random" ns per register+drain+complete.
+ * Each round runs every pattern, size and variant (order rotated), so the
+ * figures compared by the targets are measured side by side; the median
+ * over rounds is printed.  Everything runs in the main thread, so
+ * mallinfo2() sees every allocation the queue makes.
+ *
+ * Targets (issue 13): at the largest size, lock-free <= 64 B per mailbox
+ * and locked <= 32 B for every pattern; per-op cost within 2x of the same
+ * backend's dense figure at the largest size and below naive at every
+ * size; per-op growth smallest -> largest size <= 3x with dense slots.
  */
 #include "bench.h"
 
@@ -27,6 +37,47 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define SC_MAX_V 16
+#define SC_MAX_SIZES 16
+#define SC_MAX_ROUNDS 32
+#define SC_BATCH 1024
+#define SC_RANDOM_BATCH 32
+#define SC_LOCKFREE_MAX_BYTES 64
+#define SC_LOCKED_MAX_BYTES 32
+#define SC_SPARSE_MAX_RATIO 2.0
+#define SC_GROWTH_MAX_RATIO 3.0
+
+enum sc_pattern { SC_DENSE, SC_STRIDE, SC_HASH, SC_RANDOM, SC_NR_PATTERNS };
+
+static const char *const sc_pattern_name[SC_NR_PATTERNS] = {
+	"dense", "stride", "hash", "random"
+};
+
+#define SC_STRIDE_STEP 4096u
+#define SC_HASH_MUL 2654435761u
+
+/* The i-th slot of @p: distinct for i < 2^20 in every pattern. */
+static uint32_t sc_slot(enum sc_pattern p, uint32_t i)
+{
+	uint32_t h;
+
+	switch (p) {
+	case SC_STRIDE:
+		return i * SC_STRIDE_STEP;
+	case SC_HASH:
+		return i * SC_HASH_MUL;
+	case SC_RANDOM: /* murmur3's fmix32: a bijection */
+		h = i ^ 0x5bd1e995u;
+		h ^= h >> 16;
+		h *= 0x85ebca6bu;
+		h ^= h >> 13;
+		h *= 0xc2b2ae35u;
+		return h ^ (h >> 16);
+	default:
+		return i;
+	}
+}
 
 static size_t heap_bytes(void)
 {
@@ -36,18 +87,80 @@ static size_t heap_bytes(void)
 }
 
 struct scale_result {
-	double bytes_queued, bytes_idle, ns_per_op;
+	double bytes_queued, bytes_idle, ns_fill, ns_best, ns_random;
 };
 
-static int scale_once(const struct bq_variant *v, unsigned long n,
-		      unsigned long ops, struct scale_result *out)
+/* Drain everything, completing each; returns how many or -EIO. */
+static long sc_drain_all(const struct bq_variant *v, void *h, size_t batch)
 {
+	static struct readyq_index out[SC_BATCH];
 	struct readyq_result done = readyq_result_completed(false);
-	struct readyq_index idx = { .generation = 0 }, batch[1024];
-	size_t before, queued, idle;
-	uint64_t x = 0x2545f4914f6cdd1dull, t0, t1;
-	unsigned long i, got = 0;
+	long got = 0;
 	ssize_t k, j;
+
+	while ((k = v->drain(h, out, batch)) > 0) {
+		for (j = 0; j < k; j++)
+			if (v->complete(h, out[j], &done) < 0)
+				return -EIO;
+		got += k;
+	}
+	return got;
+}
+
+/*
+ * One pass: register the N slots of @p, then drain and complete them.
+ * *@queued (if set) gets the heap bytes while all are queued.  Returns
+ * ns per mailbox, or a negative value on a failed call.
+ */
+static double sc_pass(const struct bq_variant *v, void *h, enum sc_pattern p,
+		      unsigned long n, size_t *queued)
+{
+	struct readyq_index idx = { .generation = 0 };
+	uint64_t t0 = now_ns(), t1;
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		idx.slot = sc_slot(p, (uint32_t)i);
+		if (v->reg(h, idx) != 1)
+			return -1;
+	}
+	t1 = now_ns();
+	if (queued)
+		*queued = heap_bytes();
+	t0 += now_ns() - t1; /* mallinfo2() is not the queue's cost */
+	if (sc_drain_all(v, h, SC_BATCH) != (long)n)
+		return -1;
+	return (double)(now_ns() - t0) / (double)n;
+}
+
+/* K registers of random known slots, a drain every SC_RANDOM_BATCH. */
+static double sc_random(const struct bq_variant *v, void *h,
+			enum sc_pattern p, unsigned long n, unsigned long ops)
+{
+	struct readyq_index idx = { .generation = 0 };
+	uint64_t x = 0x2545f4914f6cdd1dull, t0 = now_ns();
+	unsigned long i;
+
+	for (i = 0; i < ops; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		idx.slot = sc_slot(p, (uint32_t)(x % n));
+		if (v->reg(h, idx) < 0)
+			return -1;
+		if (i % SC_RANDOM_BATCH == SC_RANDOM_BATCH - 1 &&
+		    sc_drain_all(v, h, SC_RANDOM_BATCH) < 0)
+			return -1;
+	}
+	return (double)(now_ns() - t0) / (double)(ops ? ops : 1);
+}
+
+static int scale_once(const struct bq_variant *v, enum sc_pattern p,
+		      unsigned long n, unsigned long ops,
+		      struct scale_result *out)
+{
+	size_t before, queued;
+	double again;
 	void *h;
 	int rc;
 
@@ -55,145 +168,229 @@ static int scale_once(const struct bq_variant *v, unsigned long n,
 	rc = v->create(v, 0, &h);
 	if (rc < 0)
 		return rc;
-	for (i = 0; i < n; i++) {
-		idx.slot = (uint32_t)i;
-		if (v->reg(h, idx) != 1)
-			goto fail;
-	}
-	queued = heap_bytes();
-	while ((k = v->drain(h, batch, 1024)) > 0) {
-		for (j = 0; j < k; j++)
-			if (v->complete(h, batch[j], &done) < 0)
-				goto fail;
-		got += (unsigned long)k;
-	}
-	if (got != n)
-		goto fail;
-	idle = heap_bytes();
-
-	t0 = now_ns();
-	for (i = 0; i < ops; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		idx.slot = (uint32_t)(x % n);
-		if (v->reg(h, idx) < 0)
-			goto fail;
-		if ((i & 31) != 31)
-			continue;
-		while ((k = v->drain(h, batch, 32)) > 0)
-			for (j = 0; j < k; j++)
-				if (v->complete(h, batch[j], &done) < 0)
-					goto fail;
-	}
-	t1 = now_ns();
-	v->destroy(h);
+	out->ns_fill = sc_pass(v, h, p, n, &queued);
+	out->bytes_idle = ((double)heap_bytes() - (double)before) / (double)n;
 	out->bytes_queued = ((double)queued - (double)before) / (double)n;
-	out->bytes_idle = ((double)idle - (double)before) / (double)n;
-	out->ns_per_op = (double)(t1 - t0) / (double)ops;
-	return 0;
-fail:
+	again = sc_pass(v, h, p, n, NULL);
+	out->ns_random = sc_random(v, h, p, n, ops);
 	v->destroy(h);
-	return -EIO;
+	if (out->ns_fill < 0 || again < 0 || out->ns_random < 0)
+		return -EIO;
+	out->ns_best = again < out->ns_fill ? again : out->ns_fill;
+	return 0;
 }
 
-int bench_scale(const struct bq_opts *o)
+/* Medians over rounds, per variant, pattern and size. */
+static struct scale_result res[SC_MAX_V][SC_NR_PATTERNS][SC_MAX_SIZES]
+			      [SC_MAX_ROUNDS];
+static struct scale_result med[SC_MAX_V][SC_NR_PATTERNS][SC_MAX_SIZES];
+
+#define SC_MEDIAN(field, k, p, si, rounds)                                     \
+	({                                                                     \
+		double _t[SC_MAX_ROUNDS];                                      \
+		unsigned long _r;                                              \
+		for (_r = 0; _r < (rounds); _r++)                              \
+			_t[_r] = res[k][p][si][_r].field;                      \
+		bq_median(_t, rounds);                                         \
+	})
+
+static void sc_summarise(size_t k, int p, size_t si, unsigned long rounds)
 {
-	const struct bq_variant *vs[16];
-	bool avail[16];
-	double bq[16][16], bi[16][16], ns[16][16], tmp[32];
-	size_t nv = 0, i, k, si, ns_sz = o->nr_mailboxes;
-	unsigned long rnd, rounds = o->rounds ? o->rounds : 1, step = 0;
-	static struct scale_result res[16][16][32];
-	FILE *csv;
+	struct scale_result *m = &med[k][p][si];
 
-	if (rounds > 32)
-		rounds = 32;
-	/* lockfree_mutex holds what lockfree holds: only on request */
-	nv = bq_pick_variants(o, "lockfree_mutex", vs, avail,
-			      sizeof(avail) / sizeof(avail[0]));
-	csv = bq_csv_open(
-		o,
-		"variant,mailboxes,bytes_per_mailbox_queued,bytes_per_mailbox_idle,ns_per_op");
-	printf("# scale: %lu random register+drain+complete per size; bytes from mallinfo2()\n",
-	       o->messages);
-	printf("# variant mailboxes bytes_per_mailbox_queued bytes_per_mailbox_idle ns_per_op\n");
-	if (ns_sz > 16)
-		ns_sz = 16;
-	/* sizes inside rounds: the 1k and 1M figures see the same machine */
-	for (rnd = 0; rnd < rounds; rnd++) {
-		for (si = 0; si < ns_sz; si++) {
-			for (i = 0; i < nv; i++) {
-				k = (i + rnd + si) % nv;
-				if (!avail[k])
+	m->bytes_queued = SC_MEDIAN(bytes_queued, k, p, si, rounds);
+	m->bytes_idle = SC_MEDIAN(bytes_idle, k, p, si, rounds);
+	m->ns_fill = SC_MEDIAN(ns_fill, k, p, si, rounds);
+	m->ns_best = SC_MEDIAN(ns_best, k, p, si, rounds);
+	m->ns_random = SC_MEDIAN(ns_random, k, p, si, rounds);
+}
+
+static void sc_print(const struct bq_opts *o, const struct bq_variant **vs,
+		     const bool *avail, size_t nv, FILE *csv)
+{
+	size_t si, k;
+	int p;
+
+	for (p = 0; p < SC_NR_PATTERNS; p++) {
+		for (si = 0; si < o->nr_mailboxes; si++) {
+			for (k = 0; k < nv; k++) {
+				const struct scale_result *m = &med[k][p][si];
+
+				if (!avail[k]) {
+					printf("%s %s %lu n/a (not built)\n",
+					       vs[k]->name, sc_pattern_name[p],
+					       o->mailboxes[si]);
 					continue;
-				if (scale_once(vs[k], o->mailboxes[si],
-					       o->messages, &res[k][si][rnd])) {
-					fprintf(stderr,
-						"readyq-bench: scale %s %lu: a call failed\n",
-						vs[k]->name, o->mailboxes[si]);
-					return 1;
 				}
-				bq_progress("scale", ++step,
-					    ns_sz * rounds * nv);
-			}
-		}
-	}
-	for (si = 0; si < ns_sz; si++) {
-		unsigned long n = o->mailboxes[si];
-
-		for (k = 0; k < nv; k++) {
-			if (!avail[k]) {
-				printf("%s %lu n/a (not built)\n", vs[k]->name,
-				       n);
+				printf("%s %s %lu %.1f %.1f %.1f %.1f %.1f\n",
+				       vs[k]->name, sc_pattern_name[p],
+				       o->mailboxes[si], m->bytes_queued,
+				       m->bytes_idle, m->ns_best, m->ns_fill,
+				       m->ns_random);
 				if (csv)
-					fprintf(csv, "%s,%lu,,,\n", vs[k]->name,
-						n);
-				continue;
+					fprintf(csv,
+						"%s,%s,%lu,%.1f,%.1f,%.1f,%.1f,%.1f\n",
+						vs[k]->name, sc_pattern_name[p],
+						o->mailboxes[si],
+						m->bytes_queued, m->bytes_idle,
+						m->ns_best, m->ns_fill,
+						m->ns_random);
 			}
-			for (rnd = 0; rnd < rounds; rnd++)
-				tmp[rnd] = res[k][si][rnd].bytes_queued;
-			bq[k][si] = bq_median(tmp, rounds);
-			for (rnd = 0; rnd < rounds; rnd++)
-				tmp[rnd] = res[k][si][rnd].bytes_idle;
-			bi[k][si] = bq_median(tmp, rounds);
-			for (rnd = 0; rnd < rounds; rnd++)
-				tmp[rnd] = res[k][si][rnd].ns_per_op;
-			ns[k][si] = bq_median(tmp, rounds);
-			printf("%s %lu %.1f %.1f %.1f\n", vs[k]->name, n,
-			       bq[k][si], bi[k][si], ns[k][si]);
-			if (csv)
-				fprintf(csv, "%s,%lu,%.1f,%.1f,%.1f\n",
-					vs[k]->name, n, bq[k][si], bi[k][si],
-					ns[k][si]);
 		}
-		fflush(stdout);
 	}
-	bq_progress_end();
-	if (csv)
-		fclose(csv);
-	for (k = 0; k < nv && ns_sz >= 2; k++) {
-		double lim = 0;
+	fflush(stdout);
+}
+
+/* Sizes (comma list in @buf) where variant @k is not below @naive. */
+static bool sc_below_naive(const struct bq_opts *o, size_t k, size_t naive,
+			   int p, char *buf, size_t len)
+{
+	size_t si, off = 0;
+	bool pass = true;
+
+	buf[0] = '\0';
+	for (si = 0; si < o->nr_mailboxes; si++) {
+		double a = med[k][p][si].ns_best, b = med[naive][p][si].ns_best;
+
+		if (a < b)
+			continue;
+		pass = false;
+		off += (size_t)snprintf(buf + off, len - off, "%s%lu (%.1f/%.1f)",
+					off ? ", " : "", o->mailboxes[si], a,
+					b);
+		if (off >= len)
+			break;
+	}
+	return pass;
+}
+
+/* The issue's targets for one library backend @k at pattern @p. */
+static void sc_verdicts_one(const struct bq_opts *o,
+			    const struct bq_variant *v, size_t k, long naive,
+			    int p)
+{
+	size_t last = o->nr_mailboxes - 1;
+	const struct scale_result *m = &med[k][p][last];
+	double dense = med[k][SC_DENSE][last].ns_best, lim = 0;
+	char buf[256];
+
+	if (v->backend == READYQ_BACKEND_LOCKED)
+		lim = SC_LOCKED_MAX_BYTES;
+	else if (v->backend == READYQ_BACKEND_LOCKFREE)
+		lim = SC_LOCKFREE_MAX_BYTES;
+	if (lim > 0)
+		bq_verdict(m->bytes_queued <= lim && m->bytes_idle <= lim,
+			   "scale %s %s bytes/mailbox at %lu: %.1f queued, %.1f idle <= %.0f",
+			   v->name, sc_pattern_name[p], o->mailboxes[last],
+			   m->bytes_queued, m->bytes_idle, lim);
+	if (p != SC_DENSE)
+		bq_verdict(m->ns_best <= SC_SPARSE_MAX_RATIO * dense,
+			   "scale %s %s per-op %.1f ns at %lu <= 2 x dense %.1f (%.2fx)",
+			   v->name, sc_pattern_name[p], m->ns_best,
+			   o->mailboxes[last], dense, m->ns_best / dense);
+	if (naive >= 0)
+		bq_verdict(sc_below_naive(o, k, (size_t)naive, p, buf,
+					  sizeof(buf)),
+			   "scale %s %s per-op below naive at every size%s%s",
+			   v->name, sc_pattern_name[p], buf[0] ? ": not at " : "",
+			   buf);
+}
+
+static void sc_verdicts(const struct bq_opts *o, const struct bq_variant **vs,
+			const bool *avail, size_t nv)
+{
+	size_t k, last = o->nr_mailboxes - 1;
+	long naive = -1;
+	int p;
+
+	for (k = 0; k < nv; k++)
+		if (avail[k] && !strcmp(vs[k]->name, "naive"))
+			naive = (long)k;
+	for (k = 0; k < nv; k++) {
+		const struct scale_result *a = &med[k][SC_DENSE][0];
+		const struct scale_result *z = &med[k][SC_DENSE][last];
 
 		if (!avail[k] || vs[k]->backend < 0 ||
 		    !strcmp(vs[k]->name, "lockfree_mutex"))
 			continue;
-		bq_verdict(
-			ns[k][ns_sz - 1] <= 2 * ns[k][0],
-			"scale %s per-op %.1f ns at %lu <= 2 x %.1f ns at %lu (%.2fx)",
-			vs[k]->name, ns[k][ns_sz - 1], o->mailboxes[ns_sz - 1],
-			ns[k][0], o->mailboxes[0], ns[k][ns_sz - 1] / ns[k][0]);
-		if (vs[k]->backend == READYQ_BACKEND_LOCKED)
-			lim = 32;
-		else if (vs[k]->backend == READYQ_BACKEND_LOCKFREE)
-			lim = 64;
-		if (lim > 0)
-			bq_verdict(
-				bq[k][ns_sz - 1] <= lim &&
-					bi[k][ns_sz - 1] <= lim,
-				"scale %s bytes/mailbox at %lu: %.1f queued, %.1f idle <= %.0f",
-				vs[k]->name, o->mailboxes[ns_sz - 1],
-				bq[k][ns_sz - 1], bi[k][ns_sz - 1], lim);
+		if (last > 0)
+			bq_verdict(z->ns_best <= SC_GROWTH_MAX_RATIO * a->ns_best,
+				   "scale %s dense per-op %.1f ns at %lu <= 3 x %.1f ns at %lu (%.2fx)",
+				   vs[k]->name, z->ns_best, o->mailboxes[last],
+				   a->ns_best, o->mailboxes[0],
+				   z->ns_best / a->ns_best);
+		for (p = 0; p < SC_NR_PATTERNS; p++)
+			sc_verdicts_one(o, vs[k], k, naive, p);
 	}
+}
+
+/* One round: every pattern, size and variant, the order rotated. */
+static int sc_round(const struct bq_opts *o, const struct bq_variant **vs,
+		    const bool *avail, size_t nv, unsigned long rnd,
+		    unsigned long *step, unsigned long total)
+{
+	size_t si, i, k;
+	int p;
+
+	for (p = 0; p < SC_NR_PATTERNS; p++) {
+		for (si = 0; si < o->nr_mailboxes; si++) {
+			for (i = 0; i < nv; i++) {
+				k = (i + rnd + si) % nv;
+				if (!avail[k])
+					continue;
+				if (scale_once(vs[k], (enum sc_pattern)p,
+					       o->mailboxes[si], o->messages,
+					       &res[k][p][si][rnd])) {
+					fprintf(stderr,
+						"readyq-bench: scale %s %s %lu: a call failed\n",
+						vs[k]->name, sc_pattern_name[p],
+						o->mailboxes[si]);
+					return 1;
+				}
+				bq_progress("scale", ++*step, total);
+			}
+		}
+	}
+	return 0;
+}
+
+int bench_scale(const struct bq_opts *o_in)
+{
+	const struct bq_variant *vs[SC_MAX_V];
+	bool avail[SC_MAX_V];
+	struct bq_opts o = *o_in;
+	unsigned long rnd, rounds = o.rounds ? o.rounds : 1, step = 0;
+	size_t nv, si, k;
+	FILE *csv;
+	int p;
+
+	if (rounds > SC_MAX_ROUNDS)
+		rounds = SC_MAX_ROUNDS;
+	if (o.nr_mailboxes > SC_MAX_SIZES)
+		o.nr_mailboxes = SC_MAX_SIZES;
+	if (!o.nr_mailboxes)
+		return 2;
+	/* lockfree_mutex holds what lockfree holds: only on request */
+	nv = bq_pick_variants(&o, "lockfree_mutex", vs, avail, SC_MAX_V);
+	csv = bq_csv_open(
+		&o,
+		"variant,pattern,mailboxes,bytes_per_mailbox_queued,bytes_per_mailbox_idle,ns_per_op,ns_per_op_first,ns_per_op_random");
+	printf("# scale: N distinct slots per pattern, register+drain+complete; best of 2 passes; %lu random ops; bytes from mallinfo2()\n",
+	       o.messages);
+	printf("# variant pattern mailboxes bytes_per_mailbox_queued bytes_per_mailbox_idle ns_per_op ns_first_pass ns_random\n");
+	for (rnd = 0; rnd < rounds; rnd++)
+		if (sc_round(&o, vs, avail, nv, rnd, &step,
+			     SC_NR_PATTERNS * o.nr_mailboxes * rounds * nv))
+			return 1;
+	for (p = 0; p < SC_NR_PATTERNS; p++)
+		for (si = 0; si < o.nr_mailboxes; si++)
+			for (k = 0; k < nv; k++)
+				if (avail[k])
+					sc_summarise(k, p, si, rounds);
+	bq_progress_end();
+	sc_print(&o, vs, avail, nv, csv);
+	if (csv)
+		fclose(csv);
+	sc_verdicts(&o, vs, avail, nv);
 	return 0;
 }

@@ -116,13 +116,13 @@ START_TEST(migration_keeps_every_state)
 	ck_assert_int_eq(readyq_complete(q, ix(5, 0), &r), 0); /* notified */
 	ck_assert_int_eq(readyq_drain(q, out, 16), 9);
 	for (s = 0; s < 5; s++) {
-		ck_assert_uint_eq(out[s].slot, 14 - s);
+		ck_assert_uint_eq(out[s].slot, rq_slot(14 - s));
 		ck_assert_uint_eq(out[s].generation, 14 - s);
 	}
-	ck_assert_uint_eq(out[5].slot, 1);
-	ck_assert_uint_eq(out[6].slot, 2);
-	ck_assert_uint_eq(out[7].slot, 3);
-	ck_assert_uint_eq(out[8].slot, 5);
+	ck_assert_uint_eq(out[5].slot, rq_slot(1));
+	ck_assert_uint_eq(out[6].slot, rq_slot(2));
+	ck_assert_uint_eq(out[7].slot, rq_slot(3));
+	ck_assert_uint_eq(out[8].slot, rq_slot(5));
 	ck_assert_uint_gt(rq_stats_of(q).switches, sw + 1);
 	readyq_destroy(q);
 }

@@ -88,7 +88,7 @@ START_TEST(same_slot_many_threads)
 	/* Each drained exactly once, in round order. */
 	ck_assert_int_eq(readyq_drain(r.q, out, ROUNDS + 1), ROUNDS);
 	for (k = 0; k < ROUNDS; k++) {
-		ck_assert_uint_eq(out[k].slot, (uint32_t)k * 1000u + 7);
+		ck_assert_uint_eq(out[k].slot, rq_slot((uint32_t)k * 1000u + 7));
 		ck_assert_uint_eq(out[k].generation, 3);
 	}
 	ck_assert_int_eq(readyq_drain(r.q, out, ROUNDS + 1), 0);
@@ -122,9 +122,9 @@ static void turn(struct churn *c, struct readyq_index idx, uint64_t *seed)
 	uint64_t x = xs(seed) % 8;
 	int rc;
 
-	if (atomic_fetch_add(&c->in_turn[idx.slot], 1))
+	if (atomic_fetch_add(&c->in_turn[rq_unslot(idx.slot)], 1))
 		atomic_fetch_add(&c->doubles, 1);
-	atomic_fetch_sub(&c->in_turn[idx.slot], 1);
+	atomic_fetch_sub(&c->in_turn[rq_unslot(idx.slot)], 1);
 	res = x == 0 ? readyq_result_yielded() :
 	      x == 1 ? readyq_result_failed(-EIO, 50000) :
 	      x == 2 ? readyq_result_suspended(READYQ_SUSPEND_USER,
@@ -228,9 +228,9 @@ START_TEST(requeue_after_cancel_goes_to_tail)
 	ck_assert_int_eq(readyq_register(q, ix(3, 0)), 1);
 	ck_assert_uint_eq(rq_stats_of(q).queued, 3);
 	ck_assert_int_eq(readyq_drain(q, out, 8), 3);
-	ck_assert_uint_eq(out[0].slot, 2);
-	ck_assert_uint_eq(out[1].slot, 1);
-	ck_assert_uint_eq(out[2].slot, 3);
+	ck_assert_uint_eq(out[0].slot, rq_slot(2));
+	ck_assert_uint_eq(out[1].slot, rq_slot(1));
+	ck_assert_uint_eq(out[2].slot, rq_slot(3));
 	/* Requeue while RUNNING after being drained through an element:
 	 * the own link is free again by now. */
 	{
@@ -238,17 +238,29 @@ START_TEST(requeue_after_cancel_goes_to_tail)
 
 		ck_assert_int_eq(readyq_complete(q, ix(1, 0), &y), 0);
 		ck_assert_int_eq(readyq_drain(q, out, 8), 1);
-		ck_assert_uint_eq(out[0].slot, 1);
+		ck_assert_uint_eq(out[0].slot, rq_slot(1));
 	}
 	ck_assert_int_eq(readyq_poll_signal(q), 0);
 	readyq_destroy(q);
 }
 END_TEST
 
+/* A slot number as the backend sees it (no RQ_TEST_SLOTS mapping). */
+static struct readyq_index raw(uint32_t slot)
+{
+	struct readyq_index i = { .slot = slot, .generation = 0 };
+
+	return i;
+}
+
+#define LF_TEST_TRIES 64u
+
 START_TEST(requeue_enomem_changes_nothing)
 {
 	struct readyq *q = mk();
 	struct readyq_index out[4];
+	uint32_t i;
+	int rc;
 
 	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
 	ck_assert_int_eq(readyq_unregister(q, ix(1, 0)), 1);
@@ -261,12 +273,26 @@ START_TEST(requeue_enomem_changes_nothing)
 	ck_assert_int_eq(readyq_unregister(q, ix(1, 0)), 0);
 	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
 	ck_assert_int_eq(readyq_drain(q, out, 4), 1);
-	/* New page allocation failing: nothing changes either. */
+	/* A region's page failing (raw slots: 64 and 65 share one). */
+	ck_assert_int_eq(readyq_register(q, raw(64)), 1);
 	rq_alloc_fail_nth(1);
-	ck_assert_int_eq(readyq_register(q, ix(100000, 0)), -ENOMEM);
+	ck_assert_int_eq(readyq_register(q, raw(65)), -ENOMEM);
 	rq_alloc_fail_nth(0);
-	ck_assert_uint_eq(rq_stats_of(q).queued, 0);
-	ck_assert_int_eq(readyq_register(q, ix(100000, 0)), 1);
+	ck_assert_uint_eq(rq_stats_of(q).queued, 1);
+	ck_assert_int_eq(readyq_register(q, raw(65)), 1);
+	ck_assert_int_eq(readyq_drain(q, out, 4), 2);
+	/* New regions until one needs a new arena chunk, which fails. */
+	for (i = 0; i < LF_TEST_TRIES; i++) {
+		rq_alloc_fail_nth(1);
+		rc = readyq_register(q, raw((1000 + i) << 5));
+		rq_alloc_fail_nth(0);
+		if (rc == -ENOMEM)
+			break;
+		ck_assert_int_eq(rc, 1);
+	}
+	ck_assert_uint_lt(i, LF_TEST_TRIES);
+	ck_assert_uint_eq(rq_stats_of(q).queued, i);
+	ck_assert_int_eq(readyq_register(q, raw((1000 + i) << 5)), 1);
 	readyq_destroy(q);
 }
 END_TEST

@@ -141,7 +141,7 @@ static struct readyq_result pick_result(struct run *r, uint64_t *seed,
 
 static void run_turn(struct run *r, struct readyq_index idx, uint64_t *seed)
 {
-	uint32_t m = idx.slot;
+	uint32_t m = rq_unslot(idx.slot);
 	struct readyq_result res;
 	long have, take;
 	int rc;

@@ -13,6 +13,8 @@
 #include <readyq/readyq.h>
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static const enum readyq_backend rq_test_backends[] = {
@@ -23,9 +25,84 @@ static const enum readyq_backend rq_test_backends[] = {
 #define RQ_NR_TEST_BACKENDS                                                    \
 	((int)(sizeof(rq_test_backends) / sizeof(rq_test_backends[0])))
 
+/*
+ * Slot numbering.  RQ_TEST_SLOTS=dense (the default), stride, hash or
+ * random runs a test with its slot numbers mapped through a bijection of
+ * 32-bit numbers: stride rotates left by 12 (i * 4096 for small i), hash
+ * multiplies by 2654435761, random is murmur3's fmix32.  ix() maps,
+ * rq_slot() maps a test's own number, rq_unslot() takes a drained slot
+ * back to it, so the backends see sparse numbers while the tests keep
+ * their small ones.
+ */
+enum rq_test_slots { RQ_SLOTS_DENSE, RQ_SLOTS_STRIDE, RQ_SLOTS_HASH,
+		     RQ_SLOTS_RANDOM };
+
+#define RQ_STRIDE_ROT 12
+#define RQ_HASH_MUL 0x9e3779b1u /* 2654435761 */
+#define RQ_HASH_INV 0x0e8b2f51u /* its inverse mod 2^32 */
+#define RQ_FMIX_1 0x85ebca6bu
+#define RQ_FMIX_2 0xc2b2ae35u
+#define RQ_FMIX_1_INV 0xa5cb9243u
+#define RQ_FMIX_2_INV 0x7ed1b41du
+
+static inline enum rq_test_slots rq_test_slots(void)
+{
+	static int mode = -1;
+	const char *s;
+
+	if (mode >= 0)
+		return (enum rq_test_slots)mode;
+	s = getenv("RQ_TEST_SLOTS");
+	if (!s || !strcmp(s, "dense"))
+		mode = RQ_SLOTS_DENSE;
+	else if (!strcmp(s, "stride"))
+		mode = RQ_SLOTS_STRIDE;
+	else if (!strcmp(s, "hash"))
+		mode = RQ_SLOTS_HASH;
+	else
+		mode = RQ_SLOTS_RANDOM;
+	return (enum rq_test_slots)mode;
+}
+
+static inline uint32_t rq_slot(uint32_t i)
+{
+	switch (rq_test_slots()) {
+	case RQ_SLOTS_STRIDE:
+		return i << RQ_STRIDE_ROT | i >> (32 - RQ_STRIDE_ROT);
+	case RQ_SLOTS_HASH:
+		return i * RQ_HASH_MUL;
+	case RQ_SLOTS_RANDOM:
+		i ^= i >> 16;
+		i *= RQ_FMIX_1;
+		i ^= i >> 13;
+		i *= RQ_FMIX_2;
+		return i ^ (i >> 16);
+	default:
+		return i;
+	}
+}
+
+static inline uint32_t rq_unslot(uint32_t s)
+{
+	switch (rq_test_slots()) {
+	case RQ_SLOTS_STRIDE:
+		return s >> RQ_STRIDE_ROT | s << (32 - RQ_STRIDE_ROT);
+	case RQ_SLOTS_HASH:
+		return s * RQ_HASH_INV;
+	case RQ_SLOTS_RANDOM:
+		s ^= s >> 16;
+		s *= RQ_FMIX_2_INV;
+		s ^= (s >> 13) ^ (s >> 26);
+		s *= RQ_FMIX_1_INV;
+		return s ^ (s >> 16);
+	default:
+		return s;
+	}
+}
+
 static inline struct readyq_index ix(uint32_t slot, uint32_t gen)
 {
-	struct readyq_index i = { .slot = slot, .generation = gen };
+	struct readyq_index i = { .slot = rq_slot(slot), .generation = gen };
 
 	return i;
 }
