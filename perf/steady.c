@@ -159,6 +159,7 @@ struct steady_result {
 	double futex_k; /* futex calls per 1,000 messages, < 0: unknown */
 	double vcsw_k; /* voluntary context switches per 1,000 messages */
 	double empty_pct; /* empty wakes per 100 waits that returned 0 */
+	double waitq_k; /* library: sleeps + wake calls per 1,000 messages */
 	long doubles, errors, lost;
 	bool stuck;
 };
@@ -225,16 +226,24 @@ static void steady_threads(struct steady_run *r, unsigned long np,
 		pthread_join(wt[i], NULL);
 }
 
-/* The empty wake-ups of a library variant, per 100 waits that returned 0. */
-static double steady_empty_pct(const struct steady_run *r)
+/*
+ * A library variant's own figures: empty wake-ups per 100 waits that
+ * returned 0, and the wait queue's futex calls (sleeps and wake calls)
+ * per 1,000 messages; -1 for baselines outside the library.
+ */
+static void steady_lib_figures(const struct steady_run *r, long sent,
+			       struct steady_result *out)
 {
 	struct readyq_stats st;
 
+	out->empty_pct = out->waitq_k = -1;
 	if (!r->v->stats || r->v->stats(r->h, &st) < 0)
-		return -1;
-	return st.wakeups ? 100.0 * (double)st.empty_wakes /
-				    (double)st.wakeups :
-			    0;
+		return;
+	out->empty_pct = st.wakeups ? 100.0 * (double)st.empty_wakes /
+					      (double)st.wakeups :
+				      0;
+	out->waitq_k = (double)(st.sleeps + st.wake_calls) * 1000.0 /
+		       (double)sent;
 }
 
 static int steady_once(const struct bq_variant *v, unsigned long np,
@@ -265,7 +274,7 @@ static int steady_once(const struct bq_variant *v, unsigned long np,
 	if (futex_fd >= 0)
 		close(futex_fd);
 	steady_figures(&c0, &c1, sent, out);
-	out->empty_pct = steady_empty_pct(&r);
+	steady_lib_figures(&r, sent, out);
 	out->stuck = atomic_load(&r.taken) < sent;
 	for (i = 0; i < mailboxes; i++)
 		left += atomic_load(&r.pending[i]);
@@ -283,11 +292,11 @@ static int steady_once(const struct bq_variant *v, unsigned long np,
 /* Every round of one variant at one (P, W, M): medians and spreads. */
 struct steady_cell {
 	double msgs[MAX_ROUNDS], cpu[MAX_ROUNDS], futex[MAX_ROUNDS];
-	double vcsw[MAX_ROUNDS], empty[MAX_ROUNDS];
+	double vcsw[MAX_ROUNDS], empty[MAX_ROUNDS], waitq[MAX_ROUNDS];
 	size_t n;
 	long doubles, bad;
 	/* medians, and msgs/s max / min */
-	double m_msgs, m_cpu, m_futex, m_vcsw, m_empty, spread;
+	double m_msgs, m_cpu, m_futex, m_vcsw, m_empty, m_waitq, spread;
 };
 
 static void steady_add(struct steady_cell *c, const struct steady_result *r)
@@ -297,6 +306,7 @@ static void steady_add(struct steady_cell *c, const struct steady_result *r)
 	c->futex[c->n] = r->futex_k;
 	c->vcsw[c->n] = r->vcsw_k;
 	c->empty[c->n] = r->empty_pct;
+	c->waitq[c->n] = r->waitq_k;
 	c->n++;
 	c->doubles += r->doubles;
 	c->bad += r->doubles + r->errors + r->lost + r->stuck;
@@ -319,6 +329,7 @@ static void steady_summarise(struct steady_cell *c)
 	c->m_futex = bq_median(c->futex, c->n);
 	c->m_vcsw = bq_median(c->vcsw, c->n);
 	c->m_empty = bq_median(c->empty, c->n);
+	c->m_waitq = bq_median(c->waitq, c->n);
 }
 
 static const char *steady_num(char *buf, size_t len, double v,
@@ -334,18 +345,19 @@ static void steady_print(const struct bq_variant *v, unsigned long np,
 			 unsigned long nw, unsigned long m,
 			 const struct steady_cell *c, FILE *csv)
 {
-	char fx[32], em[32];
+	char fx[32], em[32], wq[32];
 
-	printf("%-16s %lux%lu %8lu %8.2f %6.2f %7.1f %7s %7.2f %6s %ld %s\n",
+	printf("%-16s %lux%lu %8lu %8.2f %6.2f %7.1f %7s %7s %7.2f %6s %ld %s\n",
 	       v->name, np, nw, m, c->m_msgs / 1e6, c->spread, c->m_cpu,
-	       steady_num(fx, sizeof(fx), c->m_futex, "%.2f"), c->m_vcsw,
+	       steady_num(fx, sizeof(fx), c->m_futex, "%.2f"),
+	       steady_num(wq, sizeof(wq), c->m_waitq, "%.2f"), c->m_vcsw,
 	       steady_num(em, sizeof(em), c->m_empty, "%.1f"), c->doubles,
 	       c->bad ? "FAILED" : "ok");
 	if (csv)
-		fprintf(csv, "%s,%lu,%lu,%lu,%.0f,%.3f,%.1f,%.3f,%.3f,%.2f,%ld,%s\n",
+		fprintf(csv, "%s,%lu,%lu,%lu,%.0f,%.3f,%.1f,%.3f,%.3f,%.3f,%.2f,%ld,%s\n",
 			v->name, np, nw, m, c->m_msgs, c->spread, c->m_cpu,
-			c->m_futex, c->m_vcsw, c->m_empty, c->doubles,
-			c->bad ? "FAILED" : "ok");
+			c->m_futex, c->m_waitq, c->m_vcsw, c->m_empty,
+			c->doubles, c->bad ? "FAILED" : "ok");
 }
 
 /* The variant called @name among @vs, or NULL. */
@@ -462,12 +474,14 @@ int bench_steady(const struct bq_opts *o)
 	if (!cells)
 		return 1;
 	steps = nc * o->nr_mailboxes * nv * (o->rounds ? o->rounds : 1);
-	csv = bq_csv_open(o, "variant,producers,workers,mailboxes,msgs_per_s,spread,cpu_ns_per_msg,futex_per_1k,vcsw_per_1k,empty_wake_pct,double_turns,check");
+	csv = bq_csv_open(o, "variant,producers,workers,mailboxes,msgs_per_s,spread,cpu_ns_per_msg,futex_per_1k,waitq_futex_per_1k,vcsw_per_1k,empty_wake_pct,double_turns,check");
 	printf("# steady: %lu messages per producer, batches of %d; medians of %lu rounds\n",
 	       o->messages, STEADY_DRAIN, o->rounds ? o->rounds : 1);
-	printf("# %-14s PxW %8s %8s %6s %7s %7s %7s %6s %s\n", "variant",
-	       "M", "Mmsg/s", "spread", "cpu_ns", "futex/k", "vcsw/k",
-	       "empty%", "double check");
+	printf("# futex/k: futex(2) calls per 1,000 messages (kernel count); waitq/k:\n"
+	       "# the library's wait-queue sleeps + wake calls per 1,000 messages\n");
+	printf("# %-14s PxW %8s %8s %6s %7s %7s %7s %7s %6s %s\n", "variant",
+	       "M", "Mmsg/s", "spread", "cpu_ns", "futex/k", "waitq/k",
+	       "vcsw/k", "empty%", "double check");
 	for (ci = 0; ci < nc; ci++) {
 		for (mi = 0; mi < o->nr_mailboxes; mi++) {
 			unsigned long m = o->mailboxes[mi];

@@ -807,6 +807,79 @@ START_TEST(wait_wakes_one_per_index)
 }
 END_TEST
 
+START_TEST(wait_counts_sleeps_and_wake_calls)
+{
+	struct waiter w = { .timeout = -1, .rc = 99, .take = true };
+	struct readyq_stats st;
+
+	BEGIN();
+	ck_assert_int_eq(pthread_create(&w.t, NULL, waiter_main, &w), 0);
+	wait_for_sleepers(1);
+	ck_assert_uint_eq(stats().sleeps, 1);
+	ck_assert_uint_eq(stats().wake_calls, 0);
+	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
+	ck_assert_int_eq(pthread_join(w.t, NULL), 0);
+	ck_assert_int_eq(w.rc, 0);
+	ck_assert_int_eq(w.drained, 1);
+	st = stats();
+	ck_assert_uint_eq(st.wake_calls, 1);
+	ck_assert_uint_eq(st.sleeps, 1);
+	ck_assert_uint_eq(st.empty_wakes, 0);
+	END();
+}
+END_TEST
+
+static void *drain_one(void *arg)
+{
+	struct readyq_index out[4];
+
+	*(ssize_t *)arg = readyq_drain(q, out, 4);
+	return NULL;
+}
+
+START_TEST(wait_counts_empty_wakes)
+{
+	struct readyq_index out[4];
+	ssize_t other = -1;
+	pthread_t t;
+
+	BEGIN();
+	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
+	ck_assert_int_eq(readyq_wait(q, 0), 0);
+	/* Another thread takes the index before this one drains. */
+	ck_assert_int_eq(pthread_create(&t, NULL, drain_one, &other), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(other, 1);
+	ck_assert_int_eq(readyq_drain(q, out, 4), 0);
+	ck_assert_uint_eq(stats().empty_wakes, 1);
+	/* Only the first drain after the wait counts. */
+	ck_assert_int_eq(readyq_drain(q, out, 4), 0);
+	ck_assert_uint_eq(stats().empty_wakes, 1);
+	ck_assert_uint_eq(stats().wakeups, 1);
+	END();
+}
+END_TEST
+
+START_TEST(complete_batch_wakes_a_sleeper)
+{
+	struct waiter w = { .timeout = -1, .rc = 99, .take = true };
+	struct readyq_index in[2] = { ix(1, 0), ix(2, 0) };
+	struct readyq_result res[2] = { readyq_result_yielded(),
+					readyq_result_completed(false) };
+
+	BEGIN();
+	make_running(1, 0);
+	make_running(2, 0);
+	ck_assert_int_eq(pthread_create(&w.t, NULL, waiter_main, &w), 0);
+	wait_for_sleepers(1);
+	ck_assert_int_eq(readyq_complete_batch(q, in, res, 2), 2);
+	ck_assert_int_eq(pthread_join(w.t, NULL), 0);
+	ck_assert_int_eq(w.rc, 0);
+	ck_assert_int_eq(w.drained, 1);
+	END();
+}
+END_TEST
+
 START_TEST(wait_wakes_on_earlier_deadline)
 {
 	struct waiter w = { .timeout = 10000 * MS, .rc = 99, .take = false };
@@ -1101,6 +1174,104 @@ START_TEST(destroy_with_everything_inside)
 }
 END_TEST
 
+/* ---- the batch calls (0.2) ---- */
+
+START_TEST(register_batch_same_as_singles)
+{
+	struct readyq_index in[4] = { ix(1, 0), ix(2, 0), ix(1, 0), ix(3, 0) };
+	struct readyq_index want[3] = { ix(1, 0), ix(2, 0), ix(3, 0) };
+
+	BEGIN();
+	ck_assert_int_eq(readyq_register_batch(q, in, 4), 4);
+	ck_assert_uint_eq(stats().registered, 3);
+	ck_assert_uint_eq(stats().duplicates, 1);
+	expect_drain(want, 3);
+	END();
+}
+END_TEST
+
+START_TEST(register_batch_stops_at_first_failure)
+{
+	struct readyq_index in[3] = { ix(6, 0), ix(5, 1), ix(7, 0) };
+
+	BEGIN();
+	ck_assert_int_eq(readyq_register(q, ix(5, 2)), 1);
+	expect_one(5, 2);
+	/* A prefix, like write(2): 6 applied, 5 stale, 7 not tried. */
+	ck_assert_int_eq(readyq_register_batch(q, in, 3), 1);
+	expect_one(6, 0);
+	/* The first fails: its errno, nothing applied. */
+	ck_assert_int_eq(readyq_register_batch(q, &in[1], 2), -ESTALE);
+	expect_empty();
+	END();
+}
+END_TEST
+
+START_TEST(register_batch_bad_arguments)
+{
+	struct readyq_index in[1] = { ix(1, 0) };
+
+	BEGIN();
+	ck_assert_int_eq(readyq_register_batch(NULL, in, 1), -EINVAL);
+	ck_assert_int_eq(readyq_register_batch(q, NULL, 1), -EINVAL);
+	ck_assert_int_eq(readyq_register_batch(q, NULL, 0), 0);
+	ck_assert_int_eq(readyq_register_batch(q, in, 0), 0);
+	expect_empty();
+	readyq_shutdown(q);
+	ck_assert_int_eq(readyq_register_batch(q, in, 1), -ESHUTDOWN);
+	expect_empty();
+	END();
+}
+END_TEST
+
+START_TEST(complete_batch_same_as_singles)
+{
+	struct readyq_index in[3] = { ix(1, 0), ix(2, 0), ix(3, 0) };
+	struct readyq_result res[3] = { readyq_result_yielded(),
+					readyq_result_completed(false),
+					readyq_result_stopped() };
+
+	BEGIN();
+	make_running(1, 0);
+	make_running(2, 0);
+	make_running(3, 0);
+	ck_assert_int_eq(readyq_complete_batch(q, in, res, 3), 3);
+	ck_assert_uint_eq(stats().completed, 3);
+	ck_assert_uint_eq(stats().running, 0);
+	expect_one(1, 0);
+	ck_assert_int_eq(readyq_register(q, ix(2, 0)), 1);
+	ck_assert_int_eq(readyq_register(q, ix(3, 0)), -ESTALE);
+	expect_one(2, 0);
+	END();
+}
+END_TEST
+
+START_TEST(complete_batch_stops_at_invalid)
+{
+	struct readyq_index in[2] = { ix(1, 0), ix(2, 0) };
+	struct readyq_result res[2] = { readyq_result_yielded(),
+					readyq_result_yielded() };
+
+	BEGIN();
+	make_running(1, 0);
+	make_running(2, 0);
+	res[1].outcome = (enum readyq_outcome)99;
+	ck_assert_int_eq(readyq_complete_batch(q, in, res, 2), 1);
+	ck_assert_uint_eq(stats().running, 1);
+	ck_assert_int_eq(readyq_complete_batch(q, &in[1], &res[1], 1),
+			 -EINVAL);
+	ck_assert_int_eq(readyq_complete_batch(q, in, NULL, 1), -EINVAL);
+	ck_assert_int_eq(readyq_complete_batch(NULL, in, res, 1), -EINVAL);
+	ck_assert_int_eq(readyq_complete_batch(q, NULL, NULL, 0), 0);
+	ck_assert_uint_eq(stats().running, 1);
+	/* 2 is still RUNNING: a valid result ends its turn. */
+	res[1] = readyq_result_completed(false);
+	ck_assert_int_eq(readyq_complete_batch(q, &in[1], &res[1], 1), 1);
+	expect_one(1, 0);
+	END();
+}
+END_TEST
+
 START_TEST(create_with_capacity_hint)
 {
 	struct readyq *big = mkq(_i, 100000);
@@ -1134,6 +1305,14 @@ static Suite *conformance_suite(void)
 	tcase_add_loop_test(tc, newer_generation_while_running_is_another_mailbox,
 			    0, n);
 	tcase_add_loop_test(tc, register_extreme_values, 0, n);
+	tcase_add_loop_test(tc, register_batch_same_as_singles, 0, n);
+	tcase_add_loop_test(tc, register_batch_stops_at_first_failure, 0, n);
+	tcase_add_loop_test(tc, register_batch_bad_arguments, 0, n);
+	tcase_add_loop_test(tc, complete_batch_same_as_singles, 0, n);
+	tcase_add_loop_test(tc, complete_batch_stops_at_invalid, 0, n);
+	tcase_add_loop_test(tc, wait_counts_sleeps_and_wake_calls, 0, n);
+	tcase_add_loop_test(tc, wait_counts_empty_wakes, 0, n);
+	tcase_add_loop_test(tc, complete_batch_wakes_a_sleeper, 0, n);
 	tcase_add_loop_test(tc, unregister_cancels_queued, 0, n);
 	tcase_add_loop_test(tc, unregister_cancels_suspended_and_delayed, 0, n);
 	tcase_add_loop_test(tc, unregister_running_clears_notified, 0, n);
