@@ -9,8 +9,9 @@
 # 1. seed:    per thread count, R rounds of [Rust replica, readyq-bench
 #             seed] alternating, so both see the same machine; the median
 #             of the round medians is printed with the ratios.
-# 2. steady:  per mailbox count, the Rust replica's steady mode and
-#             readyq-bench steady, alternating.
+# 2. steady:  readyq-bench steady over 1x1, 2x2 and 4x4 producers x
+#             workers and M = 64 .. 1M, rounds interleaved; the Rust
+#             replica's steady mode (2x2) beside it.
 # 3. latency: readyq-bench latency (its baselines run in the same process).
 # 4. scale:   readyq-bench scale.
 # 5. actors:  readyq-bench actors (every backend) and, when built,
@@ -62,13 +63,13 @@ while [ $# -gt 0 ]; do
 done
 
 case $MODE in
-quick)	ITER=5;  ROUNDS=2; STEADY_MSGS=100000; STEADY_ROUNDS=1
+quick)	ITER=5;  ROUNDS=2; STEADY_MSGS=50000; STEADY_ROUNDS=3
 	SAMPLES=500;  SCALE_OPS=100000; SCALE_ROUNDS=1
 	A_SCALE=0.01; A_ROUNDS=1 ;;
-long)	ITER=50; ROUNDS=10; STEADY_MSGS=1000000; STEADY_ROUNDS=5
+long)	ITER=50; ROUNDS=10; STEADY_MSGS=1000000; STEADY_ROUNDS=15
 	SAMPLES=20000; SCALE_OPS=4000000; SCALE_ROUNDS=5
 	A_SCALE=1; A_ROUNDS=5 ;;
-*)	ITER=12; ROUNDS=10; STEADY_MSGS=500000; STEADY_ROUNDS=3
+*)	ITER=12; ROUNDS=10; STEADY_MSGS=200000; STEADY_ROUNDS=10
 	SAMPLES=5000; SCALE_OPS=200000; SCALE_ROUNDS=3
 	A_SCALE=0.1; A_ROUNDS=5 ;;
 esac
@@ -76,7 +77,10 @@ esac
 [ -n "$ACTORS_ROUNDS" ] && A_ROUNDS=$ACTORS_ROUNDS
 [ -n "$CAF" ] || CAF=$(dirname "$BIN")/caf/caf-bench
 THREADS="1 2 4 8"
-MAILBOXES="64 1024 65536"
+STEADY_MAILBOXES="64 1024 65536 1000000"
+STEADY_CONFIGS=1x1,2x2,4x4
+STEADY_SEED_ROUNDS=3
+[ $MODE = quick ] && STEADY_SEED_ROUNDS=1
 
 mkdir -p "$RESULTS" || exit 1
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/readyq-bench.XXXXXX") || exit 1
@@ -354,64 +358,56 @@ END {
 }' "$WORK/seed.med"
 
 # ---- 2. steady state ----
-: >"$WORK/steady.txt"
-for m in $MAILBOXES; do
-	r=1
-	while [ $r -le $STEADY_ROUNDS ]; do
-		progress "steady: $m mailboxes, round $r/$STEADY_ROUNDS"
-		if [ -n "$RUST" ]; then
+# The Rust replica's steady mode (2 producers, 2 workers) per M, then
+# readyq-bench steady over every configuration, rounds interleaved inside
+# it; its PASS/MISS lines go to the summary, and adaptive (2x2) is judged
+# against the best seed variant at each M.
+: >"$WORK/steady_seed.txt"
+if [ -n "$RUST" ]; then
+	for m in $STEADY_MAILBOXES; do
+		r=1
+		while [ $r -le $STEADY_SEED_ROUNDS ]; do
+			progress "steady: seed replica, $m mailboxes, round $r/$STEADY_SEED_ROUNDS"
 			"$RUST" steady "$STEADY_MSGS" "$m" |
-				awk -v m="$m" '{ print $2, m, $4, "-", $7, "rescued=" $9 }' >>"$WORK/steady.txt"
-		fi
-		"$BIN" steady --mailboxes "$m" --messages "$STEADY_MSGS" |
-			grep -v '^#' >>"$WORK/steady.txt"
-		r=$((r + 1))
+				awk -v m="$m" '{ print $2, m, $4 }' >>"$WORK/steady_seed.txt"
+			r=$((r + 1))
+		done
 	done
-done
-awk -v csv="$RESULTS/steady.csv" -v verdicts="$WORK/verdicts.txt" '
-$3 == "n/a" { na[$1] = 1; next }
-{
-	k = $1 SUBSEP $2; c[k]++; v[k, c[k]] = $3; dt[k] += $5
-	if ($6 != "ok" && $6 !~ /^rescued/) bad[k] = 1
-	if ($6 ~ /^rescued/) { sub("rescued=", "", $6); resc[k] += $6 }
-	names[$1] = 1; ms[$2] = 1
-}
-END {
-	print ""
-	print "== steady state: million messages/s (median of rounds), higher is better =="
-	print "variant,mailboxes,msgs_per_s,double_turns,rescued,check" > csv
-	split("locked lockfree adaptive naive lockfree_mutex seed_default_locked seed_v2_no_mutex", order, " ")
-	printf "%-20s %10s %10s %10s   %s\n", "variant", "M=64", "M=1024", "M=65536", "check"
-	for (o = 1; o <= 7; o++) {
-		nm = order[o]
-		if (!(nm in names)) {
-			if (nm in na) printf "%-20s n/a (not built)\n", nm
-			continue
+fi
+progress "steady: $STEADY_CONFIGS x M=$STEADY_MAILBOXES, $STEADY_ROUNDS rounds"
+"$BIN" steady --configs "$STEADY_CONFIGS" \
+	--mailboxes "$(echo $STEADY_MAILBOXES | tr ' ' ,)" \
+	--messages "$STEADY_MSGS" --rounds "$STEADY_ROUNDS" \
+	--csv "$RESULTS/steady.csv" >"$WORK/steady.txt"
+say ""
+say "== steady state: median of $STEADY_ROUNDS rounds per configuration (P producers x W workers) =="
+grep -v -e '^PASS' -e '^MISS' "$WORK/steady.txt"
+grep -e '^PASS' -e '^MISS' "$WORK/steady.txt" >>"$WORK/verdicts.txt"
+if [ -s "$WORK/steady_seed.txt" ]; then
+	awk -v verdicts="$WORK/verdicts.txt" '
+	FNR == NR { k = $1 SUBSEP $2; c[k]++; v[k, c[k]] = $3; ms[$2] = 1; names[$1] = 1; next }
+	$1 == "adaptive" && $2 == "2x2" { ad[$3] = $4 * 1e6 }
+	END {
+		print ""
+		print "== steady, seed replica (2x2): million messages/s, median =="
+		for (m in ms) {
+			best = 0; bn = ""
+			for (nm in names) {
+				k = nm SUBSEP m; n = c[k]
+				if (!n) continue
+				for (a = 1; a <= n; a++) s[a] = v[k, a]
+				for (a = 1; a <= n; a++) for (b = a + 1; b <= n; b++)
+					if (s[b] < s[a]) { x = s[a]; s[a] = s[b]; s[b] = x }
+				med = n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
+				printf "%-24s M=%-8s %8.2f\n", nm, m, med / 1e6
+				if (med > best) { best = med; bn = nm }
+			}
+			if (best > 0 && (m in ad))
+				printf "%s steady 2x2 M=%s: adaptive >= 2x the best seed variant (%s, %.2fx)\n", \
+					ad[m] >= 2 * best ? "PASS" : "MISS", m, bn, ad[m] / best >> verdicts
 		}
-		line = sprintf("%-20s", nm); note = ""
-		split("64 1024 65536", M, " ")
-		for (i = 1; i <= 3; i++) {
-			k = nm SUBSEP M[i]
-			if (!(k in c)) { line = line sprintf(" %10s", "-"); continue }
-			n = c[k]
-			for (a = 1; a <= n; a++) s[a] = v[k, a]
-			for (a = 1; a <= n; a++) for (b = a + 1; b <= n; b++)
-				if (s[b] < s[a]) { x = s[a]; s[a] = s[b]; s[b] = x }
-			med = n % 2 ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
-			line = line sprintf(" %10.2f", med / 1e6)
-			print nm "," M[i] "," med "," dt[k] "," resc[k] + 0 "," ((k in bad) ? "FAILED" : "ok") > csv
-			if (nm ~ /^seed/) note = note sprintf(" M=%s: %d double turns, %d rescued;", M[i], dt[k], resc[k])
-			else if (k in bad) note = note " M=" M[i] " FAILED;"
-		}
-		if (nm !~ /^seed/) {
-			verdict_ok = (note == "")
-			note = verdict_ok ? "exact (sent == taken, no double turn)" : note
-			printf "%s   %s\n", line, note
-			printf "%s steady %s: exact accounting at every M\n", verdict_ok ? "PASS" : "MISS", nm >> verdicts
-		} else
-			printf "%s  %s\n", line, note
-	}
-}' "$WORK/steady.txt"
+	}' "$WORK/steady_seed.txt" "$WORK/steady.txt"
+fi
 
 # ---- 3. latency ----
 progress "latency: $SAMPLES samples per variant"
@@ -451,6 +447,10 @@ for v in locked lockfree adaptive naive; do
 			"$WORK/scale.txt" >"$WORK/scale_${v}_$p.dat"
 	done
 done
+for v in locked lockfree adaptive naive adaptive_batch; do
+	awk -F, -v v=$v '$1 == v && $2 == 2 && $3 == 2 { print $4, $5 / 1e6, $7 }' \
+		"$RESULTS/steady.csv" >"$WORK/steady_$v.dat"
+done
 gnuplot >"$WORK/gnuplot.log" 2>&1 <<EOF || { say "# gnuplot failed:"; grep -v warning "$WORK/gnuplot.log" | tail -5; }
 set terminal pngcairo size 900,560 font ",10" noenhanced
 set datafile missing "?"
@@ -487,5 +487,16 @@ set title "bytes per mailbox (all queued)"; set ylabel "bytes"
 plot for [v in "locked lockfree adaptive naive"] for [p in "dense random"] \
 	"$WORK/scale_".v."_".p.".dat" using 3:4 with linespoints lw 2 title v." ".p
 unset multiplot
+set output "$RESULTS/steady.png"
+set multiplot layout 1,2 title "Steady state, 2 producers x 2 workers (medians)"
+set xrange [40:2000000]
+set xtics ("64" 64, "1024" 1024, "65536" 65536, "1M" 1000000)
+set title "million messages/s, higher is better"; set ylabel "M msg/s"
+plot for [v in "locked lockfree adaptive naive adaptive_batch"] \
+	"$WORK/steady_".v.".dat" using 1:2 with linespoints lw 2 title v
+set title "CPU ns per message, lower is better"; set ylabel "ns"
+plot for [v in "locked lockfree adaptive naive adaptive_batch"] \
+	"$WORK/steady_".v.".dat" using 1:3 with linespoints lw 2 title v
+unset multiplot
 EOF
-say "# charts: $RESULTS/seed.png latency.png scale.png; CSV: seed.csv steady.csv latency.csv scale.csv"
+say "# charts: $RESULTS/seed.png steady.png latency.png scale.png; CSV: seed.csv steady.csv latency.csv scale.csv"
