@@ -100,6 +100,7 @@
  */
 #include <config.h>
 #include "internal.h"
+#include "proc.h"
 #include "tsan.h"
 
 #include <errno.h>
@@ -611,12 +612,13 @@ static void ad_retire(struct adaptive *a, struct ad_inst *old)
 }
 
 /*
- * ad_switch() - migrate everything to a new instance of backend @to
+ * ad_migrate() - migrate everything to a new instance of backend @to
  *
- * Context: a->switch_lock held, not inside an op of @a.
+ * Context: a->switch_lock held, not inside an op of @a; through
+ * ad_switch() only.
  * Return: 0, or a negative errno with the old instance still current.
  */
-static int ad_switch(struct adaptive *a, enum readyq_backend to)
+static int ad_migrate(struct adaptive *a, enum readyq_backend to)
 {
 	struct ad_inst *old = atomic_load_explicit(&a->cur,
 						   memory_order_relaxed);
@@ -650,6 +652,25 @@ static int ad_switch(struct adaptive *a, enum readyq_backend to)
 	rq_waitq_wake_all(a->wq);
 	ad_retire(a, old);
 	return 0;
+}
+
+/*
+ * ad_switch() - ad_migrate() with cancellation disabled and no fork(2)
+ * meanwhile (lib/proc.h): cancelled in ad_wait_readers()' nanosleep(),
+ * a switcher would leave a->cur NULL and the switch lock held; a child
+ * forked meanwhile would inherit a queue with no current instance.
+ *
+ * Context: a->switch_lock held, not inside an op of @a.
+ * Return: 0, or a negative errno with the old instance still current.
+ */
+static int ad_switch(struct adaptive *a, enum readyq_backend to)
+{
+	int cs, rc;
+
+	rq_switch_begin(&cs);
+	rc = ad_migrate(a, to);
+	rq_switch_end(cs);
+	return rc;
 }
 
 /*

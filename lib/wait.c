@@ -39,6 +39,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -189,31 +190,82 @@ static bool rq_shut(struct rq_waitq *wq)
 	return atomic_load_explicit(&wq->shutdown, memory_order_seq_cst);
 }
 
+/* What a sleeper cancelled in its futex wait must undo. */
+struct rq_sleeper {
+	struct rq_waitq *wq;
+	bool timer; /* it owns the timer */
+};
+
+/*
+ * rq_sleep_cancelled() - pthread_cleanup_push() handler of the sleep
+ *
+ * The thread leaves the sleepers and gives up the timer, as a normal
+ * wake-up would.  A kick may have chosen it just before the cancellation
+ * acted, and the timer may be needed by the others: one other sleeper,
+ * if any, is woken to look again (level-triggered, so a spare wake-up
+ * costs a poll).
+ *
+ * Context: the cancelled thread, unwinding; cancellation disabled.
+ */
+static void rq_sleep_cancelled(void *arg)
+{
+	struct rq_sleeper *s = arg;
+	struct rq_waitq *wq = s->wq;
+	uint32_t left;
+
+	if (s->timer)
+		atomic_store_explicit(&wq->timer_owner, 0,
+				      memory_order_seq_cst);
+	left = atomic_fetch_sub_explicit(&wq->sleepers, 1,
+					 memory_order_seq_cst) - 1;
+	if (left & ~RQ_SLEEPERS_FD)
+		rq_waitq_kick_slow(wq);
+}
+
+/*
+ * The futex wait is readyq_wait()'s cancellation point: asynchronous
+ * cancellation for the system call only, with rq_sleep_cancelled() as
+ * the cleanup handler.  Nothing else runs in that window; with
+ * cancellation disabled by the caller it is a plain wait.
+ */
+static void rq_sleep_cancellable(struct rq_sleeper *s, uint32_t seq,
+				 uint64_t until, uint32_t bits)
+{
+	int type;
+
+	pthread_cleanup_push(rq_sleep_cancelled, s);
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
+	rq_futex_wait(&s->wq->seq, seq, until, bits);
+	pthread_setcanceltype(type, NULL);
+	pthread_cleanup_pop(0);
+}
+
 /* Sleep once; returns the poll result seen on the way in (1 = work). */
 static int rq_sleep_once(struct rq_waitq *wq, const struct readyq_ops *ops,
 			 void *be, uint64_t abs_deadline)
 {
 	uint32_t seq = atomic_load_explicit(&wq->seq, memory_order_seq_cst);
+	struct rq_sleeper s = { .wq = wq };
 	uint32_t zero = 0;
 	uint64_t until = abs_deadline, next;
-	bool timer;
 	int work;
 
 	atomic_fetch_add_explicit(&wq->sleepers, 1, memory_order_seq_cst);
 	work = rq_shut(wq) || ops->poll(be);
 	if (work)
 		goto out;
-	timer = atomic_compare_exchange_strong_explicit(
+	s.timer = atomic_compare_exchange_strong_explicit(
 		&wq->timer_owner, &zero, 1, memory_order_seq_cst,
 		memory_order_relaxed);
-	if (timer) {
+	if (s.timer) {
 		next = ops->next_deadline(be);
 		if (next < until)
 			until = next;
 	}
-	rq_futex_wait(&wq->seq, seq, until,
-		      timer ? RQ_WAKE_WORK | RQ_WAKE_TIMER : RQ_WAKE_WORK);
-	if (timer) {
+	rq_sleep_cancellable(&s, seq, until,
+			     s.timer ? RQ_WAKE_WORK | RQ_WAKE_TIMER :
+				       RQ_WAKE_WORK);
+	if (s.timer) {
 		atomic_store_explicit(&wq->timer_owner, 0,
 				      memory_order_seq_cst);
 		/* Hand the timer to another sleeper if deadlines remain. */
@@ -261,7 +313,8 @@ static bool rq_spin_for_work(struct rq_waitq *wq, const struct readyq_ops *ops,
  * @be: the backend instance
  * @timeout_ns: relative timeout, < 0 for none
  *
- * Context: any thread; blocks.  Not a cancellation point.
+ * Context: any thread; blocks.  A cancellation point: on entry, and
+ * while asleep in the futex (rq_sleep_cancellable()); nowhere else.
  * Return: 0, -ETIMEDOUT or -ESHUTDOWN.
  */
 int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
@@ -271,6 +324,7 @@ int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
 	bool spun = timeout_ns == 0;
 	int rc;
 
+	pthread_testcancel();
 	atomic_fetch_add_explicit(&wq->waits, 1, memory_order_relaxed);
 	if (timeout_ns >= 0)
 		deadline = rq_deadline_after(rq_now_ns(), (uint64_t)timeout_ns);
