@@ -62,14 +62,15 @@
  *    @rare.
  *  - Counters live in per-thread shards (128-byte aligned, summed on
  *    read).  "Queued" is q_in - q_out: q_in is incremented (seq_cst RMW)
- *    before the CAS that makes a word QUEUED (undone through q_out and
- *    q_undo on failure), q_out after the CAS that leaves QUEUED.  So every
+ *    before the CAS that makes a word QUEUED (undone through q_out on
+ *    failure), q_out after the CAS that leaves QUEUED.  So every
  *    q_out seen has its q_in visible to a later load, and poll, which
  *    loads all q_out before all q_in, never undercounts.  That seq_cst
  *    increment (followed by the CAS and by wfcq's xchg, both full
  *    barriers) is the publication rq_waitq_kick() requires.  Dead links
- *    are not counted.  registered = q_in - q_undo - q_other (queueings
- *    that were not registers), so the register hot path has one counter.
+ *    are not counted.  registered counts successful register CASes on
+ *    its own (derived from q_in it stepped backwards when a reader met
+ *    an attempt between its q_in increment and its failed CAS).
  *  - next_deadline mirrors the heap's top (seq_cst store under @rare);
  *    the earliest deadline moving earlier kicks the timer owner.
  *
@@ -127,6 +128,15 @@
 #define LF_PAGE (1u << LF_PAGE_SHIFT)
 #define LF_MIN_BUCKETS 256ul
 #define LF_MAX_BUCKETS (1ul << 27)
+/*
+ * The initial (and minimum) bucket count follows capacity_hint up to
+ * here: 64 KiB of buckets, 128 K slots before the first resize.  Above
+ * it, creating and destroying an empty table took seconds (2^28 slots:
+ * 4.3 s to destroy); the table grows by itself anyway.
+ */
+#define LF_MAX_INIT_BUCKETS (1ul << 12)
+/* What cds_lfht_new() allocates besides the buckets, generously. */
+#define LF_LFHT_OVERHEAD (16ul << 10)
 
 /* A queue link: ticket 0 is an entry's own link, others are lf_qel. */
 struct lf_link {
@@ -159,7 +169,7 @@ struct lf_shard {
 	_Atomic uint64_t q_in; /* seq_cst: before the CAS to QUEUED */
 	_Atomic uint64_t q_out; /* after a CAS that leaves QUEUED */
 	_Atomic uint64_t run_out, drained;
-	_Atomic uint64_t q_undo, q_other; /* registered = in - undo - other */
+	_Atomic uint64_t registered; /* after the CAS: monotonic as read */
 	_Atomic uint64_t duplicates, notified, unregistered;
 	_Atomic uint64_t completed, stale;
 } rq_cacheline_aligned;
@@ -391,8 +401,8 @@ static struct lf_qel *lf_qel_new(struct lf_ent *e)
  * LINKED is set in *@w the embedded link is still in the queue and
  * *@elp must hold a spare element, which is consumed.  The old state's
  * QUEUED/RUNNING accounting is settled here; SUSPENDED/DELAYED is the
- * caller's (under @rare).  @reg: a register (counted as registered);
- * other queueings count in q_other, so that the hot path has one counter.
+ * caller's (under @rare).  @reg: a register, counted as registered once
+ * the CAS succeeded (a count derived from q_in could step backwards).
  *
  * Return: true when queued (the caller kicks the wait queue), false when
  * the word changed (*@w has the new value).
@@ -416,11 +426,10 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_seq_cst);
 	if (!lf_cas(e, w, nw)) {
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
-		lf_inc(sh, q_undo);
 		return false;
 	}
-	if (!reg)
-		lf_inc(sh, q_other);
+	if (reg)
+		lf_inc(sh, registered);
 	if (lf_state(old) == RQ_ST_QUEUED)
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
 	else if (lf_state(old) == RQ_ST_RUNNING)
@@ -575,13 +584,40 @@ static unsigned long lf_pow2(uint64_t n)
  * AUTO_RESIZE table is created and joins it when the last one is
  * destroyed: per queue, for a program with one queue at a time.  One
  * empty anchor table, kept for the life of the process, keeps the worker.
+ * lib/proc.c makes the worker follow fork(2).
  */
-static pthread_once_t lf_anchor_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t lf_anchor_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cds_lfht *lf_anchor;
 
-static void lf_anchor_init(void)
+static void *lf_nop(void *arg)
 {
+	return arg;
+}
+
+/*
+ * liburcu aborts (urcu_die()) when it cannot start its worker, and
+ * asserts that its allocations succeed: try both first.  A thread with
+ * default attributes, like the worker's, started and joined here.
+ * Return: 0 or -ENOMEM (the next lf_create() tries again).
+ */
+static int lf_anchor_get(void)
+{
+	pthread_t t;
+	int rc = 0;
+
+	pthread_mutex_lock(&lf_anchor_lock);
+	if (lf_anchor)
+		goto out;
+	rc = -ENOMEM;
+	if (pthread_create(&t, NULL, lf_nop, NULL))
+		goto out;
+	pthread_join(t, NULL);
 	lf_anchor = cds_lfht_new(1, 1, 0, CDS_LFHT_AUTO_RESIZE, NULL);
+	if (lf_anchor)
+		rc = 0;
+out:
+	pthread_mutex_unlock(&lf_anchor_lock);
+	return rc;
 }
 
 /* At exit (or unload): the last table gone, liburcu joins its worker. */
@@ -592,6 +628,29 @@ static void __attribute__((destructor)) lf_anchor_fini(void)
 	lf_anchor = NULL;
 }
 
+/*
+ * A table of @buckets initial buckets, or NULL: cds_lfht_new() asserts
+ * that its allocations succeed, so memory for all of them (buckets and
+ * LF_LFHT_OVERHEAD) is allocated and freed first.  Not proof against a
+ * thread that takes the memory in between, but a process short of
+ * memory gets -ENOMEM instead of an abort.
+ */
+static struct cds_lfht *lf_table_new(unsigned long buckets)
+{
+	void *probe = rq_malloc(LF_LFHT_OVERHEAD +
+				buckets * sizeof(struct cds_lfht_node));
+
+	if (!probe)
+		return NULL;
+	rq_free(probe);
+	/*
+	 * Grow by count (ACCOUNTING): growing on chain length alone
+	 * balloons the table in liburcu 0.13.
+	 */
+	return cds_lfht_new(buckets, buckets, 0,
+			    CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+}
+
 static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		     void **bep)
 {
@@ -600,19 +659,17 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 
 	if (init < LF_MIN_BUCKETS)
 		init = LF_MIN_BUCKETS;
-	pthread_once(&lf_anchor_once, lf_anchor_init);
+	if (init > LF_MAX_INIT_BUCKETS)
+		init = LF_MAX_INIT_BUCKETS;
+	if (lf_anchor_get())
+		return -ENOMEM;
 	b = rq_zalloc_aligned(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->wq = wq;
 	b->qid = atomic_fetch_add_explicit(&lf_next_qid, 1,
 					   memory_order_relaxed);
-	/*
-	 * Grow by count (ACCOUNTING): growing on chain length alone
-	 * balloons the table in liburcu 0.13.
-	 */
-	b->ht = cds_lfht_new(init, init, 0,
-			     CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	b->ht = lf_table_new(init);
 	if (!b->ht) {
 		rq_free(b);
 		return -ENOMEM;
@@ -1206,10 +1263,9 @@ static void lf_stats(void *be, struct readyq_stats *st)
 	struct lockfree *b = be;
 	uint64_t q_out = lf_sum(b, q_out), q_in = lf_sum(b, q_in);
 	uint64_t run_out = lf_sum(b, run_out), drained = lf_sum(b, drained);
-	uint64_t not_reg;
 
-	not_reg = lf_sum(b, q_undo) + lf_sum(b, q_other);
-	st->registered = q_in > not_reg ? q_in - not_reg : 0;
+	/* Every counter is a sum of per-shard counters: never decreases. */
+	st->registered = lf_sum(b, registered);
 	st->duplicates = lf_sum(b, duplicates);
 	st->notified = lf_sum(b, notified);
 	st->unregistered = lf_sum(b, unregistered);
@@ -1326,11 +1382,10 @@ static int lf_import(void *be, const struct rq_export *x)
 	switch (st) {
 	case RQ_ST_QUEUED:
 		/*
-		 * Counted as a queueing that was not a register.  No other
-		 * op is in flight: plain adds, not locked instructions.
+		 * A queueing that was not a register.  No other op is in
+		 * flight: a plain add, not a locked instruction.
 		 */
 		lf_add_quiet(sh, q_in);
-		lf_add_quiet(sh, q_other);
 		atomic_store_explicit(&e->word,
 				      lf_mkword(x->gen, RQ_ST_QUEUED, 0) |
 					      LF_LINKED,
