@@ -242,6 +242,24 @@ static void ad_reader_exit(void *p)
 	atomic_store_explicit(&r->used, false, memory_order_release);
 }
 
+/*
+ * rq_adaptive_fork_child() - fork(2) left only the calling thread: free
+ * the others' records (lib/proc.c, child handler), or a switch of a queue
+ * made at the address of one they were inside would wait for them.
+ */
+void rq_adaptive_fork_child(void)
+{
+	struct ad_reader *r;
+
+	for (r = atomic_load_explicit(&ad_readers, memory_order_relaxed); r;
+	     r = r->next) {
+		if (r == ad_tl.r)
+			continue;
+		atomic_store_explicit(&r->inside, NULL, memory_order_relaxed);
+		atomic_store_explicit(&r->used, false, memory_order_relaxed);
+	}
+}
+
 static void ad_global_init(void)
 {
 	ad_key_ok = pthread_key_create(&ad_key, ad_reader_exit) == 0;

@@ -13,7 +13,9 @@
  *            unlock
  *   child:   urcu_bp_after_fork_child()  registry pruned to this thread
  *            call_rcu_after_fork_child() a new resize worker thread
- *            unlock
+ *            rq_adaptive_fork_child()    the other threads' reader
+ *                                        records freed
+ *            rq_fork_lock made anew
  *
  * Lock order: a queue's switch lock, then rq_fork_lock (read side, in
  * rq_switch_begin()); the fork handlers take rq_fork_lock first and
@@ -35,8 +37,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-static pthread_rwlock_t rq_fork_lock =
-	PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+#define RQ_FORK_LOCK_INIT PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP
+static pthread_rwlock_t rq_fork_lock = RQ_FORK_LOCK_INIT;
 static pthread_mutex_t rq_proc_mutex = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic bool rq_proc_ready;
 
@@ -54,12 +56,19 @@ static void rq_fork_parent(void)
 	pthread_rwlock_unlock(&rq_fork_lock);
 }
 
-/* The only thread of the child is the one that forked: it holds it. */
+/*
+ * The only thread of the child is the one that forked.  The lock is made
+ * anew, not unlocked: it still counts the parent's threads that were
+ * waiting for it.
+ */
 static void rq_fork_child(void)
 {
+	static const pthread_rwlock_t fresh = RQ_FORK_LOCK_INIT;
+
 	urcu_bp_after_fork_child();
 	call_rcu_after_fork_child();
-	pthread_rwlock_unlock(&rq_fork_lock);
+	rq_adaptive_fork_child();
+	rq_fork_lock = fresh;
 }
 
 /**

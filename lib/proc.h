@@ -36,4 +36,7 @@ void rq_switch_end(int cs);
 void rq_nocancel_begin(int *cs);
 void rq_nocancel_end(int cs);
 
+/* lib/adaptive.c: the child handler frees the other threads' records. */
+void rq_adaptive_fork_child(void);
+
 #endif /* READYQ_PROC_H */
