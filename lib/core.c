@@ -442,14 +442,18 @@ READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns)
  * finish or abandon what they hold.  Makes readyq_fd()'s fd readable.
  * Idempotent.
  *
- * Context: any thread.
+ * Context: any thread; async-signal-safe (atomics and raw system calls
+ * only, rq_waitq_shutdown(); errno is preserved).
  */
 READYQ_EXPORT void readyq_shutdown(struct readyq *q)
 {
+	int saved_errno = errno;
+
 	if (!q)
 		return;
 	rq_probe(shutdown, q);
 	rq_waitq_shutdown(&q->wq);
+	errno = saved_errno;
 }
 
 /**

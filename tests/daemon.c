@@ -14,6 +14,7 @@
  *  - limits: create and destroy under RLIMIT_AS (in forked children)
  *    return 0 or -ENOMEM, never abort; any capacity_hint up to 2^32 makes
  *    and frees an empty queue quickly; above it, -EINVAL;
+ *  - readyq_shutdown() works from a signal handler;
  *  - a configuration whose thresholds are impossible once the defaults
  *    are applied is refused;
  *  - every counter is monotonic as read by a concurrent thread.
@@ -27,6 +28,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +346,50 @@ START_TEST(wait_is_the_cancellation_point)
 	ck_assert_int_eq(pthread_join(t, &ret), 0);
 	ck_assert_ptr_eq(ret, PTHREAD_CANCELED);
 	readyq_destroy(q);
+}
+END_TEST
+
+/* ---- signals ---- */
+
+static struct readyq *sig_q;
+static volatile sig_atomic_t sig_errno_kept;
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+	errno = EDOM;
+	readyq_shutdown(sig_q);
+	sig_errno_kept = errno == EDOM;
+}
+
+static void *wait_rc(void *arg)
+{
+	return (void *)(intptr_t)readyq_wait(arg, -1);
+}
+
+/* readyq_shutdown() is async-signal-safe: from a handler that runs in
+ * the very thread asleep in readyq_wait(). */
+START_TEST(shutdown_from_signal_handler)
+{
+	struct sigaction sa, old;
+	pthread_t t;
+	void *ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigusr1;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old), 0);
+	sig_q = mk_kind(_i);
+	sig_errno_kept = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, wait_rc, sig_q), 0);
+	test_sleep_ns(20 * MS);
+	ck_assert_int_eq(pthread_kill(t, SIGUSR1), 0);
+	ck_assert_int_eq(pthread_join(t, &ret), 0);
+	ck_assert_int_eq((int)(intptr_t)ret, -ESHUTDOWN);
+	ck_assert(sig_errno_kept);
+	ck_assert_int_eq(readyq_register(sig_q, ix(1, 0)), -ESHUTDOWN);
+	readyq_destroy(sig_q);
+	sigaction(SIGUSR1, &old, NULL);
 }
 END_TEST
 
@@ -698,6 +744,7 @@ int main(void)
 	tc = tcase(s, "cancel");
 	tcase_add_loop_test(tc, cancel_in_every_call, 0, NR_KINDS);
 	tcase_add_loop_test(tc, wait_is_the_cancellation_point, 0, NR_KINDS);
+	tcase_add_loop_test(tc, shutdown_from_signal_handler, 0, NR_KINDS);
 	tc = tcase(s, "fork");
 	tcase_add_test(tc, fork_with_busy_queues);
 	tc = tcase(s, "limits");
