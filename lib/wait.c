@@ -31,6 +31,7 @@
  * came after the read and leaves the fd readable again.  A register that
  * published before the flag was set is caught by that first poll.
  */
+#include <config.h>
 #include "waitq.h"
 #include "backend.h"
 #include "clock.h"
@@ -190,6 +191,32 @@ static bool rq_shut(struct rq_waitq *wq)
 	return atomic_load_explicit(&wq->shutdown, memory_order_seq_cst);
 }
 
+/*
+ * AddressSanitizer does not follow glibc's cancellation unwinding: the
+ * frames it unwinds stay poisoned, and the thread's exit then trips on
+ * them.  The cancelled thread's whole stack is unpoisoned instead (it
+ * is leaving; its live frames lose their redzones, nothing else).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+static void rq_asan_unpoison_stack(void)
+{
+	pthread_attr_t attr;
+	size_t size;
+	void *addr;
+
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &addr, &size))
+		__asan_unpoison_memory_region(addr, size);
+	pthread_attr_destroy(&attr);
+}
+#else
+static inline void rq_asan_unpoison_stack(void)
+{
+}
+#endif
+
 /* What a sleeper cancelled in its futex wait must undo. */
 struct rq_sleeper {
 	struct rq_waitq *wq;
@@ -220,6 +247,7 @@ static void rq_sleep_cancelled(void *arg)
 					 memory_order_seq_cst) - 1;
 	if (left & ~RQ_SLEEPERS_FD)
 		rq_waitq_kick_slow(wq);
+	rq_asan_unpoison_stack();
 }
 
 /*
@@ -231,11 +259,14 @@ static void rq_sleep_cancelled(void *arg)
 static void rq_sleep_cancellable(struct rq_sleeper *s, uint32_t seq,
 				 uint64_t until, uint32_t bits)
 {
+	const struct timespec *tsp;
+	struct timespec ts;
 	int type;
 
+	tsp = rq_futex_deadline(until, &ts);
 	pthread_cleanup_push(rq_sleep_cancelled, s);
 	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
-	rq_futex_wait(&s->wq->seq, seq, until, bits);
+	rq_futex_wait_ts(&s->wq->seq, seq, tsp, bits);
 	pthread_setcanceltype(type, NULL);
 	pthread_cleanup_pop(0);
 }
