@@ -343,6 +343,14 @@ START_TEST(cancel_in_every_call)
 	unsigned int seed = 12345u + (unsigned int)_i;
 	int round;
 
+#ifdef __SANITIZE_THREAD__
+	fprintf(stderr, "cancel_in_every_call: SKIP: a cancellation that "
+			"acts in readyq_wait()'s asynchronous window can unwind "
+			"through ThreadSanitizer's runtime, whose thread "
+			"registry then deadlocks\n");
+	readyq_destroy(q);
+	return;
+#endif
 	memset(&total, 0, sizeof(total));
 	for (round = 0; round < CANCEL_ROUNDS; round++) {
 		hammers_start(h, NR_HAMMERS, q, seed + 16u * round);
@@ -432,10 +440,13 @@ static volatile sig_atomic_t sig_errno_kept;
 
 static void on_sigusr1(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	errno = EDOM;
 	readyq_shutdown(sig_q);
 	sig_errno_kept = errno == EDOM;
+	errno = saved;
 }
 
 static void *wait_rc(void *arg)
@@ -544,6 +555,12 @@ START_TEST(fork_with_busy_queues)
 	int kind, f, status;
 	pid_t pid;
 
+#ifdef __SANITIZE_THREAD__
+	fprintf(stderr, "fork_with_busy_queues: SKIP: ThreadSanitizer cannot "
+			"start threads in the child of a multithreaded process "
+			"(liburcu starts its resize thread there)\n");
+	return;
+#endif
 	/* The case: a lock-free queue made and gone before fork. */
 	once = mk_kind(1);
 	readyq_destroy(once);
@@ -686,16 +703,22 @@ START_TEST(any_hint_is_fast)
 	readyq_config_init(&cfg);
 	cfg.backend = rq_test_backends[_i];
 	for (k = 0; k < NR_HINTS; k++) {
+		/*
+		 * Sanitizers map shadow memory for the locked backend's
+		 * reservation (4 GiB at 2^27 mailboxes): seconds.  The
+		 * lock-free backend, whose table used to follow the hint,
+		 * is timed at every hint.
+		 */
+		if (RQ_SANITIZED_ON && hints[k] > ((size_t)1 << 20) &&
+		    cfg.backend != READYQ_BACKEND_LOCKFREE)
+			break;
 		cfg.capacity_hint = hints[k];
 		t0 = test_now_ns();
 		ck_assert_int_eq(readyq_create(&cfg, &q), 0);
 		readyq_destroy(q);
 		dt = test_now_ns() - t0;
-		/*
-		 * Was 4.3 s to destroy at 2^28 (lock-free).  Sanitizers map
-		 * shadow memory for the locked backend's reservation: slow.
-		 */
-		ck_assert_msg(dt < (RQ_SANITIZED_ON ? 5000 : 250) * MS, "hint %zu: %llu ms", hints[k],
+		/* Was 4.3 s to destroy at 2^28 (lock-free). */
+		ck_assert_msg(dt < (RQ_SANITIZED_ON ? 1000 : 250) * MS, "hint %zu: %llu ms", hints[k],
 			      (unsigned long long)(dt / MS));
 	}
 	cfg.capacity_hint = ((size_t)1 << 32) + 1;
