@@ -51,22 +51,6 @@ void ad_inst_free(struct ad_inst *in)
 
 static _Atomic uint64_t ad_next_id = 1;
 
-/* The adaptive_* fields of @cfg that are 0 get their defaults. */
-static void ad_config_defaults(struct readyq_config *cfg)
-{
-	if (!cfg->adaptive_window)
-		cfg->adaptive_window = AD_DEFAULT_WINDOW;
-	if (!cfg->adaptive_up_permille)
-		cfg->adaptive_up_permille = AD_DEFAULT_UP;
-	if (!cfg->adaptive_down_permille)
-		cfg->adaptive_down_permille =
-			cfg->adaptive_up_permille > AD_DEFAULT_DOWN ?
-				AD_DEFAULT_DOWN :
-				cfg->adaptive_up_permille / 2;
-	if (!cfg->adaptive_hold)
-		cfg->adaptive_hold = AD_DEFAULT_HOLD;
-}
-
 static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		     void **bep)
 {
@@ -80,7 +64,6 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	a->id = atomic_fetch_add_explicit(&ad_next_id, 1, memory_order_relaxed);
 	a->wq = wq;
 	a->cfg = *cfg;
-	ad_config_defaults(&a->cfg);
 	pthread_mutex_init(&a->switch_lock, NULL);
 	atomic_init(&a->gate, 0);
 	atomic_init(&a->win_ops, 0);

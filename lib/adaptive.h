@@ -52,10 +52,6 @@
 #include <urcu/compiler.h>
 
 /* Defaults of struct readyq_config's adaptive_* fields (0 = default). */
-#define AD_DEFAULT_WINDOW 16384 /* the longest window, in ops */
-#define AD_DEFAULT_UP 150 /* permille of contended lock acquisitions */
-#define AD_DEFAULT_DOWN 30 /* permille of would-be-contended probed ops */
-#define AD_DEFAULT_HOLD 2 /* windows: hysteresis, see adaptive_policy.c */
 
 /* Windows (adaptive_policy.c). */
 #define AD_FIRST_WINDOW 256 /* first window; locked windows keep it */

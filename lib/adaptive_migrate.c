@@ -26,6 +26,7 @@
  */
 #include <config.h>
 #include "adaptive.h"
+#include "proc.h"
 
 #include <limits.h>
 #include <string.h>
@@ -117,12 +118,14 @@ static int ad_move_slots(struct ad_inst *from, struct ad_inst *to)
 }
 
 /*
- * ad_switch() - migrate everything to a new instance of backend @to
+ * ad_migrate() - migrate everything to a new instance of backend @to,
+ * through ad_switch() only
  *
- * Context: a->switch_lock held, not inside an op of @a.
+ * Context: a->switch_lock held, not inside an op of @a, no fork and no
+ * cancellation in between (rq_switch_begin()).
  * Return: 0, or a negative errno with the old instance still current.
  */
-int ad_switch(struct adaptive *a, enum readyq_backend to)
+static int ad_migrate(struct adaptive *a, enum readyq_backend to)
 {
 	struct ad_inst *old =
 		atomic_load_explicit(&a->cur, memory_order_relaxed);
@@ -152,4 +155,24 @@ int ad_switch(struct adaptive *a, enum readyq_backend to)
 	rq_waitq_wake_all(a->wq);
 	ad_retire(a, old);
 	return 0;
+}
+
+/*
+ * ad_switch() - migrate everything to a new instance of backend @to
+ *
+ * With cancellation off and no fork in between: a switch cancelled or
+ * forked half-way would leave the queue without an instance (NULL
+ * published, the gate closed) for good.
+ *
+ * Context: a->switch_lock held, not inside an op of @a.
+ * Return: 0, or a negative errno with the old instance still current.
+ */
+int ad_switch(struct adaptive *a, enum readyq_backend to)
+{
+	int cs, rc;
+
+	rq_switch_begin(&cs);
+	rc = ad_migrate(a, to);
+	rq_switch_end(cs);
+	return rc;
 }

@@ -75,6 +75,18 @@ struct readyq_ops {
 	int (*import)(void *be, const struct rq_export *x);
 };
 
+/*
+ * Defaults of struct readyq_config's adaptive_* fields, applied by
+ * readyq_create() (lib/core.c) before any backend sees the configuration,
+ * so that every check runs on the values in force: up 150 permille of
+ * contended lock acquisitions; down 30, or half of a lower up; windows of
+ * 16384 operations at most; a hold of 2 windows.
+ */
+#define RQ_ADAPTIVE_DEFAULT_UP 150u
+#define RQ_ADAPTIVE_DEFAULT_DOWN 30u
+#define RQ_ADAPTIVE_DEFAULT_WINDOW 16384u
+#define RQ_ADAPTIVE_DEFAULT_HOLD 2u
+
 extern const struct readyq_ops rq_locked_ops;
 extern const struct readyq_ops rq_lockfree_ops;
 extern const struct readyq_ops rq_adaptive_ops;

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "probes.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -105,6 +106,8 @@ READYQ_EXPORT const char *readyq_backend_name(enum readyq_backend b)
 	return rq_backend_names[b];
 }
 
+#define RQ_PERMILLE 1000u
+
 static int rq_check_config(const struct readyq_config *cfg)
 {
 	if ((unsigned int)cfg->backend > READYQ_BACKEND_ADAPTIVE)
@@ -113,14 +116,50 @@ static int rq_check_config(const struct readyq_config *cfg)
 		return -EINVAL;
 	if (cfg->concurrency_hint > RQ_MAX_CONCURRENCY_HINT)
 		return -EINVAL;
-	if (cfg->adaptive_up_permille > 1000 ||
-	    cfg->adaptive_down_permille > 1000)
-		return -EINVAL;
-	if (cfg->adaptive_up_permille && cfg->adaptive_down_permille &&
-	    cfg->adaptive_down_permille >= cfg->adaptive_up_permille)
+	if (cfg->adaptive_up_permille > RQ_PERMILLE ||
+	    cfg->adaptive_down_permille > RQ_PERMILLE)
 		return -EINVAL;
 	if (cfg->flags & ~READYQ_FLAGS_ALL)
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * rq_resolve_config() - @cfg (NULL: the defaults) with every 0 that means
+ * "default" replaced, into *@out; then checked as a whole, so that a
+ * default cannot make an impossible pair (down must stay below up).
+ * Return: 0 or -EINVAL.
+ */
+static int rq_resolve_config(const struct readyq_config *cfg,
+			     struct readyq_config *out)
+{
+	long ncpu;
+	int rc;
+
+	if (cfg)
+		*out = *cfg;
+	else
+		readyq_config_init(out);
+	rc = rq_check_config(out);
+	if (rc)
+		return rc;
+	if (!out->concurrency_hint) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		out->concurrency_hint = ncpu > 0 ? (uint32_t)ncpu : 1;
+	}
+	if (!out->adaptive_up_permille)
+		out->adaptive_up_permille = RQ_ADAPTIVE_DEFAULT_UP;
+	if (!out->adaptive_down_permille)
+		out->adaptive_down_permille =
+			out->adaptive_up_permille > RQ_ADAPTIVE_DEFAULT_DOWN ?
+				RQ_ADAPTIVE_DEFAULT_DOWN :
+				out->adaptive_up_permille / 2;
+	if (out->adaptive_down_permille >= out->adaptive_up_permille)
+		return -EINVAL;
+	if (!out->adaptive_window)
+		out->adaptive_window = RQ_ADAPTIVE_DEFAULT_WINDOW;
+	if (!out->adaptive_hold)
+		out->adaptive_hold = RQ_ADAPTIVE_DEFAULT_HOLD;
 	return 0;
 }
 
@@ -137,46 +176,37 @@ static int rq_check_config(const struct readyq_config *cfg)
 READYQ_EXPORT int readyq_create(const struct readyq_config *cfg,
 				struct readyq **qp)
 {
-	struct readyq_config defaults;
-	const struct readyq_ops *ops;
+	struct readyq_config eff;
 	struct readyq *q;
-	long ncpu;
-	int rc;
+	int cs, rc;
 
 	if (!qp)
 		return -EINVAL;
-	if (!cfg) {
-		readyq_config_init(&defaults);
-		cfg = &defaults;
-	}
-	rc = rq_check_config(cfg);
+	rc = rq_resolve_config(cfg, &eff);
 	if (rc)
 		return rc;
-	ops = rq_backends[cfg->backend];
-
+	/* liburcu may poll(2) or join a thread: no cancellation inside. */
+	rq_nocancel_begin(&cs);
+	rc = rq_proc_init();
+	if (rc)
+		goto out;
+	rc = -ENOMEM;
 	q = rq_zalloc_aligned(sizeof(*q));
 	if (!q)
-		return -ENOMEM;
-	q->ops = ops;
+		goto out;
+	q->ops = rq_backends[eff.backend];
 	q->id = atomic_fetch_add_explicit(&rq_next_id, 1, memory_order_relaxed);
-	q->backend = cfg->backend;
-	q->throughput = cfg->throughput ? cfg->throughput :
-					  RQ_DEFAULT_THROUGHPUT;
+	q->backend = eff.backend;
+	q->throughput = eff.throughput ? eff.throughput :
+					 RQ_DEFAULT_THROUGHPUT;
 	rq_waitq_init(&q->wq);
-	if (!cfg->concurrency_hint) {
-		defaults = *cfg;
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		defaults.concurrency_hint = ncpu > 0 ? (uint32_t)ncpu : 1;
-		cfg = &defaults;
-	}
-	rc = ops->create(cfg, &q->wq, &q->be);
+	rc = q->ops->create(&eff, &q->wq, &q->be);
 	if (rc)
-		goto out_free;
-	*qp = q;
-	return 0;
-
-out_free:
-	rq_free(q);
+		rq_free(q);
+	else
+		*qp = q;
+out:
+	rq_nocancel_end(cs);
 	return rc;
 }
 
@@ -191,11 +221,16 @@ out_free:
  */
 READYQ_EXPORT void readyq_destroy(struct readyq *q)
 {
+	int cs;
+
 	if (!q)
 		return;
+	/* close(2), and liburcu's poll(2): no cancellation inside. */
+	rq_nocancel_begin(&cs);
 	q->ops->destroy(q->be);
 	rq_waitq_fini(&q->wq);
 	rq_free(q);
+	rq_nocancel_end(cs);
 }
 
 /**
@@ -492,14 +527,18 @@ READYQ_EXPORT int readyq_wait(struct readyq *q, int64_t timeout_ns)
  * finish or abandon what they hold.  Makes readyq_fd()'s fd readable.
  * Idempotent.
  *
- * Context: any thread.
+ * Context: any thread; async-signal-safe (atomics and raw system calls
+ * only, rq_waitq_shutdown(); errno is preserved).
  */
 READYQ_EXPORT void readyq_shutdown(struct readyq *q)
 {
+	int saved_errno = errno;
+
 	if (!q)
 		return;
 	rq_probe(shutdown, q);
 	rq_waitq_shutdown(&q->wq);
+	errno = saved_errno;
 }
 
 /**

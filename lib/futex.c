@@ -11,22 +11,36 @@
 #include <time.h>
 #include <unistd.h>
 
+/* No address-taken local: no sanitizer redzone (see futex.h). */
+long rq_futex_wait_ts(_Atomic uint32_t *uaddr, uint32_t val,
+		      const struct timespec *ts, uint32_t bits)
+{
+	long rc;
+
+	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
+	rc = syscall(SYS_futex, (uint32_t *)uaddr,
+		     FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val, ts, NULL,
+		     bits);
+	return rc < 0 ? -errno : 0;
+}
+
+const struct timespec *rq_futex_deadline(uint64_t abs_deadline_ns,
+					 struct timespec *ts)
+{
+	if (abs_deadline_ns == RQ_NO_DEADLINE)
+		return NULL;
+	ts->tv_sec = (time_t)(abs_deadline_ns / RQ_NSEC_PER_SEC);
+	ts->tv_nsec = (long)(abs_deadline_ns % RQ_NSEC_PER_SEC);
+	return ts;
+}
+
 long rq_futex_wait(_Atomic uint32_t *uaddr, uint32_t val,
 		   uint64_t abs_deadline_ns, uint32_t bits)
 {
-	struct timespec ts, *tsp = NULL;
-	long rc;
+	struct timespec ts;
 
-	if (abs_deadline_ns != RQ_NO_DEADLINE) {
-		ts.tv_sec = (time_t)(abs_deadline_ns / RQ_NSEC_PER_SEC);
-		ts.tv_nsec = (long)(abs_deadline_ns % RQ_NSEC_PER_SEC);
-		tsp = &ts;
-	}
-	/* FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline. */
-	rc = syscall(SYS_futex, (uint32_t *)uaddr,
-		     FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, val, tsp, NULL,
-		     bits);
-	return rc < 0 ? -errno : 0;
+	return rq_futex_wait_ts(uaddr, val,
+				rq_futex_deadline(abs_deadline_ns, &ts), bits);
 }
 
 void rq_futex_wake(_Atomic uint32_t *uaddr, int nr, uint32_t bits)

@@ -83,9 +83,8 @@
  *    after poll's loads, and is followed by a kick, which sees the
  *    sleeper that announced itself before polling: no lost wake-up.
  *    That seq_cst increment is the publication rq_waitq_kick() requires.
- *    Dead links are not counted.  registered = q_in - q_other
- *    (queueings that were not registers), so the register hot path has
- *    one counter.
+ *    Dead links are not counted.  registered counts successful register
+ *    CASes on its own, so that, as a plain sum, it never steps back.
  *  - next_deadline mirrors the heap's top (seq_cst store under @rare);
  *    the earliest deadline moving earlier kicks the timer owner.
  *
@@ -144,6 +143,15 @@
 /* Region arena chunks: the first holds 16 regions, each next twice. */
 #define LF_CHUNK_MIN 16u
 #define LF_CHUNK_MAX 4096u
+/*
+ * The initial (and minimum) bucket count follows capacity_hint up to
+ * here: 64 KiB of buckets, 128 K slots before the first resize.  Above
+ * it, creating and destroying an empty table took seconds (2^28 slots:
+ * 4.3 s to destroy); the table grows by itself anyway.
+ */
+#define LF_MAX_INIT_BUCKETS (1ul << 12)
+/* What cds_lfht_new() allocates besides the buckets, generously. */
+#define LF_LFHT_OVERHEAD (16ul << 10)
 
 /* A queue link: ticket 0 is an entry's own link, others are lf_qel. */
 struct lf_link {
@@ -199,7 +207,7 @@ struct lf_shard {
 	_Atomic uint64_t q_in; /* seq_cst: after the CAS to QUEUED and push */
 	_Atomic uint64_t q_out; /* after a CAS that leaves QUEUED */
 	_Atomic uint64_t run_out, drained;
-	_Atomic uint64_t q_other; /* registered = in - other */
+	_Atomic uint64_t registered; /* after the CAS: monotonic as read */
 	_Atomic uint64_t duplicates, notified, unregistered;
 	_Atomic uint64_t completed, stale;
 } rq_cacheline_aligned;
@@ -564,8 +572,8 @@ static struct lf_qel *lf_qel_new(struct lf_ent *e)
  * LINKED is set in *@w the embedded link is still in the queue and
  * *@elp must hold a spare element, which is consumed.  The old state's
  * QUEUED/RUNNING accounting is settled here; SUSPENDED/DELAYED is the
- * caller's (under @rare).  @reg: a register (counted as registered);
- * other queueings count in q_other, so that the hot path has one counter.
+ * caller's (under @rare).  @reg: a register, counted as registered once
+ * the CAS succeeded (a count derived from q_in could step backwards).
  *
  * Return: true when queued (the caller kicks the wait queue), false when
  * the word changed (*@w has the new value).
@@ -587,6 +595,8 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	nw |= LF_LINKED;
 	if (!lf_cas(e, w, nw))
 		return false;
+	if (reg)
+		lf_inc(sh, registered);
 	if (lf_state(old) == RQ_ST_QUEUED)
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
 	else if (lf_state(old) == RQ_ST_RUNNING)
@@ -603,9 +613,6 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	 * publication rq_waitq_kick() requires (see the header).
 	 */
 	atomic_fetch_add_explicit(&sh->q_in, 1, memory_order_seq_cst);
-	if (!reg)
-		atomic_fetch_add_explicit(&sh->q_other, 1,
-					  memory_order_release);
 	return true;
 }
 
@@ -745,6 +752,26 @@ static unsigned long lf_pow2(uint64_t n)
 	return v;
 }
 
+/*
+ * A table of @buckets initial buckets, or NULL: cds_lfht_new() asserts
+ * that its allocations succeed, so memory for all of them (buckets and
+ * LF_LFHT_OVERHEAD) is allocated and freed first.  Not proof against a
+ * thread that takes the memory in between, but a process short of
+ * memory gets -ENOMEM instead of an abort.  No AUTO_RESIZE: lf_grow()
+ * resizes in step with the inserts, so liburcu starts no worker thread
+ * (nothing of ours needs to follow fork(2) there).
+ */
+static struct cds_lfht *lf_table_new(unsigned long buckets)
+{
+	void *probe = rq_malloc(LF_LFHT_OVERHEAD +
+				buckets * sizeof(struct cds_lfht_node));
+
+	if (!probe)
+		return NULL;
+	rq_free(probe);
+	return cds_lfht_new(buckets, buckets, 0, 0, NULL);
+}
+
 static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		     void **bep)
 {
@@ -753,14 +780,15 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 
 	if (init < LF_MIN_BUCKETS)
 		init = LF_MIN_BUCKETS;
+	if (init > LF_MAX_INIT_BUCKETS)
+		init = LF_MAX_INIT_BUCKETS;
 	b = rq_zalloc_aligned(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->wq = wq;
 	b->qid = atomic_fetch_add_explicit(&lf_next_qid, 1,
 					   memory_order_relaxed);
-	/* No AUTO_RESIZE: lf_grow() resizes, in step with the inserts. */
-	b->ht = cds_lfht_new(init, init, 0, 0, NULL);
+	b->ht = lf_table_new(init);
 	if (!b->ht) {
 		rq_free(b);
 		return -ENOMEM;
@@ -1443,10 +1471,9 @@ static void lf_stats(void *be, struct readyq_stats *st)
 	struct lockfree *b = be;
 	uint64_t q_out = lf_sum(b, q_out), q_in = lf_sum(b, q_in);
 	uint64_t run_out = lf_sum(b, run_out), drained = lf_sum(b, drained);
-	uint64_t not_reg;
 
-	not_reg = lf_sum(b, q_other);
-	st->registered = q_in > not_reg ? q_in - not_reg : 0;
+	/* Every counter is a sum of per-shard counters: never decreases. */
+	st->registered = lf_sum(b, registered);
 	st->duplicates = lf_sum(b, duplicates);
 	st->notified = lf_sum(b, notified);
 	st->unregistered = lf_sum(b, unregistered);
@@ -1594,11 +1621,10 @@ static int lf_import(void *be, const struct rq_export *x)
 	switch (st) {
 	case RQ_ST_QUEUED:
 		/*
-		 * Counted as a queueing that was not a register.  No other
-		 * op is in flight: plain adds, not locked instructions.
+		 * A queueing that was not a register.  No other op is in
+		 * flight: a plain add, not a locked instruction.
 		 */
 		lf_add_quiet(sh, q_in);
-		lf_add_quiet(sh, q_other);
 		atomic_store_explicit(&e->word,
 				      lf_mkword(x->gen, RQ_ST_QUEUED, 0) |
 					      LF_LINKED,

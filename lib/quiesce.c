@@ -135,6 +135,29 @@ struct qs_reader *qs_reader_get(void)
 	return r;
 }
 
+/**
+ * qs_fork_child() - after fork(2), in the child: forget the other threads
+ *
+ * Only the forking thread exists in the child; the records of the others
+ * would read as inside their domains for ever, so that a writer waiting
+ * for readers (a domain created at an inherited one's address, say) would
+ * never finish.  They are cleared and freed for reuse.
+ *
+ * Context: the child's only thread, from the pthread_atfork() handler.
+ */
+void qs_fork_child(void)
+{
+	struct qs_reader *r;
+
+	for (r = atomic_load_explicit(&qs_readers, memory_order_relaxed); r;
+	     r = r->next) {
+		if (r == qs_self.rec)
+			continue;
+		atomic_store_explicit(&r->inside, NULL, memory_order_relaxed);
+		atomic_store_explicit(&r->used, false, memory_order_relaxed);
+	}
+}
+
 /* One step of waiting for a reader (see QS_WAIT_SPIN). */
 static void qs_backoff(unsigned int spins)
 {

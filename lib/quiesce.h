@@ -98,6 +98,7 @@ extern _Atomic bool qs_membarrier; /* readers need a compiler barrier only */
 
 void qs_init(void);
 struct qs_reader *qs_reader_get(void);
+void qs_fork_child(void);
 void qs_synchronize(struct qs_domain *d);
 bool qs_any_inside(const struct qs_domain *d);
 

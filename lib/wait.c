@@ -41,6 +41,7 @@
  * came after the read and leaves the fd readable again.  A register that
  * published before the flag was set is caught by that first poll.
  */
+#include <config.h>
 #include "waitq.h"
 #include "backend.h"
 #include "clock.h"
@@ -50,6 +51,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -248,32 +250,113 @@ static bool rq_shut(struct rq_waitq *wq)
 	return atomic_load_explicit(&wq->shutdown, memory_order_seq_cst);
 }
 
+/*
+ * AddressSanitizer does not follow glibc's cancellation unwinding: the
+ * frames it unwinds stay poisoned, and the thread's exit then trips on
+ * them.  The cancelled thread's whole stack is unpoisoned instead (it
+ * is leaving; its live frames lose their redzones, nothing else).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+static void rq_asan_unpoison_stack(void)
+{
+	pthread_attr_t attr;
+	size_t size;
+	void *addr;
+
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &addr, &size))
+		__asan_unpoison_memory_region(addr, size);
+	pthread_attr_destroy(&attr);
+}
+#else
+static inline void rq_asan_unpoison_stack(void)
+{
+}
+#endif
+
+/* What a sleeper cancelled in its futex wait must undo. */
+struct rq_sleeper {
+	struct rq_waitq *wq;
+	bool timer; /* it owns the timer */
+};
+
+/*
+ * rq_sleep_cancelled() - pthread_cleanup_push() handler of the sleep
+ *
+ * The thread leaves the sleepers and gives up the timer, as a normal
+ * wake-up would.  A kick may have chosen it just before the cancellation
+ * acted, and the timer may be needed by the others: one other sleeper,
+ * if any, is woken to look again (level-triggered, so a spare wake-up
+ * costs a poll).
+ *
+ * Context: the cancelled thread, unwinding; cancellation disabled.
+ */
+static void rq_sleep_cancelled(void *arg)
+{
+	struct rq_sleeper *s = arg;
+	struct rq_waitq *wq = s->wq;
+	uint32_t left;
+
+	if (s->timer)
+		atomic_store_explicit(&wq->timer_owner, 0,
+				      memory_order_seq_cst);
+	left = atomic_fetch_sub_explicit(&wq->sleepers, 1,
+					 memory_order_seq_cst) - 1;
+	if (left & ~RQ_SLEEPERS_FD)
+		rq_waitq_kick_slow(wq);
+	rq_asan_unpoison_stack();
+}
+
+/*
+ * The futex wait is readyq_wait()'s cancellation point: asynchronous
+ * cancellation for the system call only, with rq_sleep_cancelled() as
+ * the cleanup handler.  Nothing else runs in that window; with
+ * cancellation disabled by the caller it is a plain wait.
+ */
+static void rq_sleep_cancellable(struct rq_sleeper *s, uint32_t seq,
+				 uint64_t until, uint32_t bits)
+{
+	const struct timespec *tsp;
+	struct timespec ts;
+	int type;
+
+	tsp = rq_futex_deadline(until, &ts);
+	pthread_cleanup_push(rq_sleep_cancelled, s);
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &type);
+	rq_futex_wait_ts(&s->wq->seq, seq, tsp, bits);
+	pthread_setcanceltype(type, NULL);
+	pthread_cleanup_pop(0);
+}
+
 /* Sleep once; returns the poll result seen on the way in (1 = work). */
 static int rq_sleep_once(struct rq_waitq *wq, const struct readyq_ops *ops,
 			 void *be, uint64_t abs_deadline)
 {
 	uint32_t seq = atomic_load_explicit(&wq->seq, memory_order_seq_cst);
+	struct rq_sleeper s = { .wq = wq };
 	uint32_t zero = 0;
 	uint64_t until = abs_deadline, next;
-	bool timer;
 	int work;
 
 	atomic_fetch_add_explicit(&wq->sleepers, 1, memory_order_seq_cst);
 	work = rq_shut(wq) || ops->poll(be);
 	if (work)
 		goto out;
-	timer = atomic_compare_exchange_strong_explicit(
+	s.timer = atomic_compare_exchange_strong_explicit(
 		&wq->timer_owner, &zero, 1, memory_order_seq_cst,
 		memory_order_relaxed);
-	if (timer) {
+	if (s.timer) {
 		next = ops->next_deadline(be);
 		if (next < until)
 			until = next;
 	}
 	atomic_fetch_add_explicit(&wq->sleeps, 1, memory_order_relaxed);
-	rq_futex_wait(&wq->seq, seq, until,
-		      timer ? RQ_WAKE_WORK | RQ_WAKE_TIMER : RQ_WAKE_WORK);
-	if (timer) {
+	rq_sleep_cancellable(&s, seq, until,
+			     s.timer ? RQ_WAKE_WORK | RQ_WAKE_TIMER :
+				       RQ_WAKE_WORK);
+	if (s.timer) {
 		atomic_store_explicit(&wq->timer_owner, 0,
 				      memory_order_seq_cst);
 		/* Hand the timer to another sleeper if deadlines remain. */
@@ -342,7 +425,8 @@ static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
  * @be: the backend instance
  * @timeout_ns: relative timeout, < 0 for none
  *
- * Context: any thread; blocks.  Not a cancellation point.
+ * Context: any thread; blocks.  A cancellation point: on entry, and
+ * while asleep in the futex (rq_sleep_cancellable()); nowhere else.
  * Return: 0, -ETIMEDOUT or -ESHUTDOWN.
  */
 int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
@@ -352,6 +436,7 @@ int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
 	bool spun = timeout_ns == 0;
 	int rc;
 
+	pthread_testcancel();
 	atomic_fetch_add_explicit(&wq->waits, 1, memory_order_relaxed);
 	if (timeout_ns >= 0)
 		deadline = rq_deadline_after(rq_now_ns(), (uint64_t)timeout_ns);
