@@ -17,9 +17,9 @@
  * generation must be remembered anyway to answer -ESTALE, so normal
  * operation needs no reclamation and no grace period at all, and a region
  * found by a lookup stays valid after rcu_read_unlock().  Each thread
- * caches the last region it used (tagged with the queue's unique id,
- * never its address), so registering neighbouring slots skips the
- * lookup.  Why regions and not a node per slot: every rculfhash node must
+ * caches the last LF_CACHE_SIZE regions it used, direct-mapped (tagged
+ * with the queue's unique id, never its address), so registering
+ * neighbouring slots, or a few hot mailboxes, skips the lookup.  Why regions and not a node per slot: every rculfhash node must
  * be deleted before cds_lfht_destroy(), and deletes are not cheap
  * (perf/README.md, "Why pages"); a dense queue has one node per 32 slots.
  *
@@ -225,7 +225,7 @@ struct lockfree {
 
 	struct cds_lfht *ht rq_cacheline_aligned; /* I; the table is RCU */
 	struct rq_waitq *wq; /* I */
-	uint64_t qid; /* I: names this queue in the per-thread page cache */
+	uint64_t qid; /* I: names this queue in the per-thread region cache */
 	_Atomic uint32_t ticket; /* A: the next element ticket */
 
 	/* A: written when a region is created (rare for dense slots) */
@@ -246,12 +246,23 @@ static _Atomic uint64_t lf_next_qid = 1;
 static rq_thread_local uint32_t lf_tid;
 
 /* The region this thread used last, in the queue named qid. */
-static rq_thread_local struct {
+/*
+ * The regions this thread used last, direct-mapped by key, in the queues
+ * named qid (never 0, never reused): a producer feeding a few hot
+ * mailboxes, or a worker completing the turns it drained, finds their
+ * regions here without a hash lookup.  LF_CACHE_SIZE entries of 32 bytes
+ * of initial-exec TLS (kept small: the library may be dlopen()ed).
+ */
+#define LF_CACHE_SIZE 8
+
+struct lf_cache_ent {
 	uint64_t qid;
 	uint32_t key;
 	struct lf_region *region;
 	struct lf_page *page; /* its page, NULL when it had none */
-} lf_page_cache;
+};
+
+static rq_thread_local struct lf_cache_ent lf_cache[LF_CACHE_SIZE];
 
 /* ---- words ---- */
 
@@ -481,16 +492,19 @@ static struct lf_page *lf_page_get(struct lf_region *r, bool create, int *rc)
 	return none;
 }
 
-/* The region of @slot, through the per-thread cache; see lf_find(). */
-static struct lf_region *lf_region_find(struct lockfree *b, uint32_t slot,
-					bool create, int *rc)
+/*
+ * The per-thread cache entry of @slot's region, filled from the table on
+ * a miss; see lf_find().
+ */
+static struct lf_cache_ent *lf_region_find(struct lockfree *b, uint32_t slot,
+					   bool create, int *rc)
 {
 	uint32_t key = slot >> LF_PAGE_SHIFT;
+	struct lf_cache_ent *c = &lf_cache[key & (LF_CACHE_SIZE - 1)];
 	struct lf_region *r;
 
-	if (caa_likely(lf_page_cache.qid == b->qid &&
-		       lf_page_cache.key == key))
-		return lf_page_cache.region;
+	if (caa_likely(c->qid == b->qid && c->key == key))
+		return c;
 	*rc = 0;
 	r = lf_region_lookup(b, key);
 	if (!r) {
@@ -502,12 +516,11 @@ static struct lf_region *lf_region_find(struct lockfree *b, uint32_t slot,
 			return NULL;
 		}
 	}
-	lf_page_cache.qid = b->qid;
-	lf_page_cache.key = key;
-	lf_page_cache.region = r;
-	lf_page_cache.page = atomic_load_explicit(&r->page,
-						  memory_order_acquire);
-	return r;
+	c->qid = b->qid;
+	c->key = key;
+	c->region = r;
+	c->page = atomic_load_explicit(&r->page, memory_order_acquire);
+	return c;
 }
 
 /*
@@ -519,19 +532,19 @@ static struct lf_region *lf_region_find(struct lockfree *b, uint32_t slot,
 static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 			      int *rc)
 {
-	struct lf_region *r = lf_region_find(b, slot, create, rc);
+	struct lf_cache_ent *c = lf_region_find(b, slot, create, rc);
 	struct lf_page *p;
 
-	if (!r)
+	if (!c)
 		return NULL;
-	if (slot == r->first.link.slot)
-		return &r->first;
-	p = lf_page_cache.page;
+	if (slot == c->region->first.link.slot)
+		return &c->region->first;
+	p = c->page;
 	if (caa_unlikely(!p)) {
-		p = lf_page_get(r, create, rc);
+		p = lf_page_get(c->region, create, rc);
 		if (!p)
 			return NULL;
-		lf_page_cache.page = p; /* the cache names @r (just set) */
+		c->page = p;
 	}
 	return &p->ent[slot & (LF_PAGE - 1)];
 }

@@ -911,7 +911,11 @@ END_TEST
  */
 START_TEST(wait_deadline_without_timer_owner)
 {
-	struct waiter a = { .timeout = 100 * MS, .rc = 99, .take = false };
+	/*
+	 * a must still own the timer after two wait_for_sleepers() (50 ms
+	 * each, more on a loaded machine): 100 ms was too short under load.
+	 */
+	struct waiter a = { .timeout = 600 * MS, .rc = 99, .take = false };
 	struct waiter b = { .timeout = -1, .rc = 99, .take = false };
 	uint64_t t0, took;
 
