@@ -155,7 +155,12 @@ int actors_create(const struct actors_config *cfg, struct actors **sysp)
 	}
 	sys->throughput = readyq_throughput(sys->q);
 	sys->table = calloc(sys->cfg.max_actors, sizeof(*sys->table));
-	sys->workers = calloc(sys->cfg.workers, sizeof(*sys->workers));
+	/* Cache-line aligned, as the type says: calloc() guarantees 16. */
+	sys->workers = aligned_alloc(_Alignof(struct actors_worker),
+				     sys->cfg.workers * sizeof(*sys->workers));
+	if (sys->workers)
+		memset(sys->workers, 0,
+		       sys->cfg.workers * sizeof(*sys->workers));
 	if (!sys->table || !sys->workers) {
 		actors_destroy(sys);
 		return -ENOMEM;
