@@ -12,6 +12,7 @@
 
 #include <readyq/readyq.h>
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,21 +48,24 @@ enum rq_test_slots { RQ_SLOTS_DENSE, RQ_SLOTS_STRIDE, RQ_SLOTS_HASH,
 
 static inline enum rq_test_slots rq_test_slots(void)
 {
-	static int mode = -1;
+	/* Read from many threads: an atomic, set the same by all. */
+	static _Atomic int mode = -1;
+	int m = atomic_load_explicit(&mode, memory_order_relaxed);
 	const char *s;
 
-	if (mode >= 0)
-		return (enum rq_test_slots)mode;
+	if (m >= 0)
+		return (enum rq_test_slots)m;
 	s = getenv("RQ_TEST_SLOTS");
 	if (!s || !strcmp(s, "dense"))
-		mode = RQ_SLOTS_DENSE;
+		m = RQ_SLOTS_DENSE;
 	else if (!strcmp(s, "stride"))
-		mode = RQ_SLOTS_STRIDE;
+		m = RQ_SLOTS_STRIDE;
 	else if (!strcmp(s, "hash"))
-		mode = RQ_SLOTS_HASH;
+		m = RQ_SLOTS_HASH;
 	else
-		mode = RQ_SLOTS_RANDOM;
-	return (enum rq_test_slots)mode;
+		m = RQ_SLOTS_RANDOM;
+	atomic_store_explicit(&mode, m, memory_order_relaxed);
+	return (enum rq_test_slots)m;
 }
 
 static inline uint32_t rq_slot(uint32_t i)
