@@ -627,8 +627,7 @@ static void rq_fill_stats(const struct readyq *q, struct readyq_stats *st)
 
 	st->active = q->backend;
 	q->ops->stats(q->be, st);
-	st->waits = atomic_load_explicit(&wq->waits, memory_order_relaxed);
-	st->wakeups = atomic_load_explicit(&wq->wakeups, memory_order_relaxed);
+	rq_waitq_counts(wq, &st->waits, &st->wakeups);
 	st->timeouts = atomic_load_explicit(&wq->timeouts,
 					    memory_order_relaxed);
 	st->sleeps = atomic_load_explicit(&wq->sleeps, memory_order_relaxed);

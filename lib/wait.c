@@ -63,8 +63,12 @@ void rq_waitq_init(struct rq_waitq *wq)
 	atomic_init(&wq->searching, 0);
 	atomic_init(&wq->timer_owner, 0);
 	atomic_init(&wq->shutdown, false);
-	atomic_init(&wq->waits, 0);
-	atomic_init(&wq->wakeups, 0);
+	int i;
+
+	for (i = 0; i < RQ_WAIT_SHARDS; i++) {
+		atomic_init(&wq->sh[i].waits, 0);
+		atomic_init(&wq->sh[i].wakeups, 0);
+	}
 	atomic_init(&wq->timeouts, 0);
 	atomic_init(&wq->sleeps, 0);
 	atomic_init(&wq->wake_calls, 0);
@@ -417,6 +421,34 @@ static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
 	return found;
 }
 
+static _Atomic uint32_t rq_next_thread;
+static rq_thread_local uint32_t rq_thread_nr; /* 0: not numbered yet */
+
+/* This thread's counter shard of @wq. */
+static struct rq_wait_shard *rq_wait_shard(struct rq_waitq *wq)
+{
+	if (caa_unlikely(!rq_thread_nr))
+		rq_thread_nr = atomic_fetch_add_explicit(&rq_next_thread, 1,
+							 memory_order_relaxed) |
+			       (1u << 31);
+	return &wq->sh[rq_thread_nr % RQ_WAIT_SHARDS];
+}
+
+/* readyq_stats(): the sums of the per-thread counters. */
+void rq_waitq_counts(const struct rq_waitq *wq, uint64_t *waits,
+		     uint64_t *wakeups)
+{
+	int i;
+
+	*waits = *wakeups = 0;
+	for (i = 0; i < RQ_WAIT_SHARDS; i++) {
+		*waits += atomic_load_explicit(&wq->sh[i].waits,
+					       memory_order_relaxed);
+		*wakeups += atomic_load_explicit(&wq->sh[i].wakeups,
+						 memory_order_relaxed);
+	}
+}
+
 /**
  * rq_waitq_wait() - readyq_wait(): until @ops->poll(@be) says work, the
  * timeout passes or the queue is shut down
@@ -432,12 +464,14 @@ static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
 int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
 		  void *be, int64_t timeout_ns)
 {
+	struct rq_wait_shard *sh;
 	uint64_t deadline = RQ_NO_DEADLINE;
 	bool spun = timeout_ns == 0;
 	int rc;
 
 	pthread_testcancel();
-	atomic_fetch_add_explicit(&wq->waits, 1, memory_order_relaxed);
+	sh = rq_wait_shard(wq);
+	atomic_fetch_add_explicit(&sh->waits, 1, memory_order_relaxed);
 	if (timeout_ns >= 0)
 		deadline = rq_deadline_after(rq_now_ns(), (uint64_t)timeout_ns);
 	for (;;) {
@@ -461,7 +495,7 @@ int rq_waitq_wait(struct rq_waitq *wq, const struct readyq_ops *ops,
 		rq_sleep_once(wq, ops, be, deadline);
 	}
 	if (rc == 0)
-		atomic_fetch_add_explicit(&wq->wakeups, 1,
+		atomic_fetch_add_explicit(&sh->wakeups, 1,
 					  memory_order_relaxed);
 	else if (rc == -ETIMEDOUT)
 		atomic_fetch_add_explicit(&wq->timeouts, 1,

@@ -40,6 +40,17 @@ struct readyq_ops;
 #define RQ_SLEEPERS_FD 0x80000000u
 
 /*
+ * What every readyq_wait() call counts, per thread (a thread's shard is
+ * its number modulo RQ_WAIT_SHARDS), so that workers do not pass a
+ * counter's cache line between them at every call; summed on read.
+ */
+#define RQ_WAIT_SHARDS 16
+
+struct rq_wait_shard {
+	_Atomic uint64_t waits, wakeups;
+} rq_cacheline_aligned;
+
+/*
  * All fields: A (atomics, any thread); @efd set once (I after that).  What
  * every kick reads (@sleepers, @searching) shares a line that only
  * waiting threads write; the counters, written by waiters and by kicks
@@ -54,9 +65,9 @@ struct rq_waitq {
 	_Atomic bool shutdown;
 	_Atomic int efd; /* readyq_fd()'s eventfd, -1 until asked for */
 
-	/* readyq_stats(): relaxed counters */
-	_Atomic uint64_t waits rq_cacheline_aligned;
-	_Atomic uint64_t wakeups, timeouts;
+	/* readyq_stats(): relaxed counters; the per-call ones sharded */
+	struct rq_wait_shard sh[RQ_WAIT_SHARDS];
+	_Atomic uint64_t timeouts rq_cacheline_aligned;
 	_Atomic uint64_t sleeps; /* futex sleeps inside readyq_wait() */
 	_Atomic uint64_t wake_calls; /* futex wakes and eventfd writes */
 	_Atomic uint64_t empty_wakes; /* counted by readyq_drain() */
@@ -70,6 +81,8 @@ enum rq_kick {
 };
 
 void rq_waitq_init(struct rq_waitq *wq);
+void rq_waitq_counts(const struct rq_waitq *wq, uint64_t *waits,
+		     uint64_t *wakeups);
 void rq_waitq_fini(struct rq_waitq *wq);
 void rq_waitq_notify_fd(struct rq_waitq *wq);
 
