@@ -1618,7 +1618,8 @@ static size_t lf_export_table(struct lockfree *b, struct rq_export *x)
 	cds_lfht_for_each_entry(b->ht, &it, r, hnode) {
 		k += lf_export_known(b, &r->first, &x[k]);
 		p = atomic_load_explicit(&r->page, memory_order_relaxed);
-		skip = r->first.link.slot & (LF_PAGE - 1);
+		/* With stamps the first slot lives in the page too. */
+		skip = b->hist ? LF_PAGE : r->first.link.slot & (LF_PAGE - 1);
 		for (i = 0; p && i < LF_PAGE; i++)
 			if (i != skip)
 				k += lf_export_known(b, &p->ent[i], &x[k]);
