@@ -12,10 +12,13 @@
  * return -ESHUTDOWN, which stops the workers; each worker then drains
  * what is still queued, so that every message sent is accounted for:
  * taken by a turn, or left behind (counted, not lost).  The statistics
- * are printed at exit.
+ * are printed at exit.  SIGUSR1 (taken by the same thread) prints the
+ * p50, p99 and p99.9 of the queue delay and of the turn time, from the
+ * queue's histograms (READYQ_FLAG_HISTOGRAMS): as the upper bound of the
+ * power-of-two bucket where each percentile falls.
  *
  * Usage: daemon [PRODUCERS [WORKERS [MAILBOXES]]]
- * Runs until SIGTERM or SIGINT; exit status 0 when the accounting holds.
+ * Runs until SIGTERM or SIGINT (SIGUSR1: print latencies); exit status 0 when the accounting holds.
  */
 /* POSIX.1-2008 interfaces (sigwait, nanosleep, CLOCK_MONOTONIC) */
 #define _POSIX_C_SOURCE 200809L
@@ -36,13 +39,58 @@ static _Atomic long *pending;
 static _Atomic long sent, taken;
 static unsigned long nr_mailboxes;
 
+#define NR_BUCKETS READYQ_HISTOGRAM_BUCKETS
+
+/*
+ * The upper bound (ns) of the bucket where the @permille-th per mille of
+ * the counts in @b falls; 0 when @b is empty.
+ */
+static unsigned long long percentile(const uint64_t *b, unsigned int permille)
+{
+	uint64_t total = 0, seen = 0;
+	int i;
+
+	for (i = 0; i < NR_BUCKETS; i++)
+		total += b[i];
+	if (!total)
+		return 0;
+	for (i = 0; i < NR_BUCKETS - 1; i++) {
+		seen += b[i];
+		if (seen * 1000 >= total * permille)
+			break;
+	}
+	return 2ull << i; /* bucket i: below 2^(i+1) ns */
+}
+
+static void print_histogram(const char *what, const uint64_t *b)
+{
+	printf("daemon: %s p50 < %llu ns, p99 < %llu ns, p99.9 < %llu ns\n",
+	       what, percentile(b, 500), percentile(b, 990),
+	       percentile(b, 999));
+}
+
+static void print_latencies(void)
+{
+	uint64_t b[NR_BUCKETS];
+
+	if (readyq_delay_histogram(q, b, NR_BUCKETS) == 0)
+		print_histogram("queue delay", b);
+	if (readyq_turn_histogram(q, b, NR_BUCKETS) == 0)
+		print_histogram("turn time", b);
+	fflush(stdout);
+}
+
 static void *signal_thread(void *arg)
 {
 	sigset_t *set = arg;
 	int sig;
 
-	if (sigwait(set, &sig))
-		abort();
+	do
+		if (sigwait(set, &sig))
+			abort();
+		else if (sig == SIGUSR1)
+			print_latencies();
+	while (sig == SIGUSR1);
 	printf("daemon: %s, shutting down\n",
 	       sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	fflush(stdout);
@@ -142,6 +190,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	rc = pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (rc) {
 		fprintf(stderr, "pthread_sigmask: %s\n", strerror(rc));
@@ -151,6 +200,7 @@ int main(int argc, char **argv)
 	readyq_config_init(&cfg);
 	cfg.backend = READYQ_BACKEND_LOCKED;
 	cfg.capacity_hint = nr_mailboxes;
+	cfg.flags = READYQ_FLAG_HISTOGRAMS;
 	rc = readyq_create(&cfg, &q);
 	if (rc) {
 		fprintf(stderr, "readyq_create: %s\n", strerror(-rc));

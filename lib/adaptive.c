@@ -33,7 +33,7 @@ struct ad_inst *ad_inst_new(struct adaptive *a, enum readyq_backend k)
 		return NULL;
 	in->kind = k;
 	in->ops = ad_ops_of(k);
-	rc = in->ops->create(&a->cfg, a->wq, &in->be);
+	rc = in->ops->create(&a->cfg, a->wq, a->hist, &in->be);
 	if (rc) {
 		rq_free(in);
 		return NULL;
@@ -52,7 +52,7 @@ void ad_inst_free(struct ad_inst *in)
 static _Atomic uint64_t ad_next_id = 1;
 
 static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
-		     void **bep)
+		     struct rq_hist *hist, void **bep)
 {
 	struct adaptive *a;
 	enum readyq_backend first;
@@ -63,6 +63,7 @@ static int ad_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		return -ENOMEM;
 	a->id = atomic_fetch_add_explicit(&ad_next_id, 1, memory_order_relaxed);
 	a->wq = wq;
+	a->hist = hist;
 	a->cfg = *cfg;
 	pthread_mutex_init(&a->switch_lock, NULL);
 	atomic_init(&a->gate, 0);

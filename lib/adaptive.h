@@ -99,6 +99,7 @@ struct adaptive {
 	bool eager; /* C: the hint says several threads (ad_first_op()) */
 	uint64_t id; /* C: unique, never 0 (names @a in ad_counts) */
 	struct rq_waitq *wq; /* C: the queue's */
+	struct rq_hist *hist; /* C: the queue's (shared by every instance) */
 	struct readyq_config cfg; /* C: defaults filled in */
 
 	/* -- written every AD_BATCH ops of any thread -- */

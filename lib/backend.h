@@ -21,6 +21,7 @@
 #include <readyq/readyq.h>
 
 #include "compiler.h"
+#include "hist.h"
 #include "state.h"
 #include "waitq.h"
 
@@ -30,6 +31,9 @@
 
 /**
  * struct readyq_ops - one backend
+ *
+ * @create gets the queue's histograms (hist.h), NULL without
+ * READYQ_FLAG_HISTOGRAMS: the backend then stores no time stamp.
  *
  * Every op but @create and @destroy may run concurrently with every
  * other.  @poll answers 1 when an index is QUEUED or a deadline is due,
@@ -54,7 +58,7 @@
  */
 struct readyq_ops {
 	int (*create)(const struct readyq_config *cfg, struct rq_waitq *wq,
-		      void **bep);
+		      struct rq_hist *hist, void **bep);
 	void (*destroy)(void *be);
 	int (*reg)(void *be, struct readyq_index idx);
 	int (*unreg)(void *be, struct readyq_index idx);
@@ -96,6 +100,7 @@ struct readyq {
 	const struct readyq_ops *ops;
 	void *be;
 	uint64_t id; /* unique for the life of the process */
+	struct rq_hist *hist; /* READYQ_FLAG_HISTOGRAMS, else NULL */
 	uint32_t throughput;
 	enum readyq_backend backend;
 	struct rq_waitq wq rq_cacheline_aligned;

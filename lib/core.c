@@ -200,11 +200,20 @@ READYQ_EXPORT int readyq_create(const struct readyq_config *cfg,
 	q->throughput = eff.throughput ? eff.throughput :
 					 RQ_DEFAULT_THROUGHPUT;
 	rq_waitq_init(&q->wq);
-	rc = q->ops->create(&eff, &q->wq, &q->be);
+	if (eff.flags & READYQ_FLAG_HISTOGRAMS) {
+		q->hist = rq_hist_new(q);
+		if (!q->hist)
+			goto out_free;
+	}
+	rc = q->ops->create(&eff, &q->wq, q->hist, &q->be);
 	if (rc)
-		rq_free(q);
-	else
-		*qp = q;
+		goto out_free;
+	*qp = q;
+	goto out;
+out_free:
+	rq_waitq_fini(&q->wq);
+	rq_hist_free(q->hist);
+	rq_free(q);
 out:
 	rq_nocancel_end(cs);
 	return rc;
@@ -229,6 +238,7 @@ READYQ_EXPORT void readyq_destroy(struct readyq *q)
 	rq_nocancel_begin(&cs);
 	q->ops->destroy(q->be);
 	rq_waitq_fini(&q->wq);
+	rq_hist_free(q->hist);
 	rq_free(q);
 	rq_nocancel_end(cs);
 }
@@ -618,6 +628,61 @@ READYQ_EXPORT int readyq_next_deadline(struct readyq *q, uint64_t *abs_ns)
 READYQ_EXPORT uint32_t readyq_throughput(const struct readyq *q)
 {
 	return q ? q->throughput : 0;
+}
+
+static int rq_histogram(const struct readyq *q, enum rq_hist_kind k,
+			uint64_t *buckets, size_t n)
+{
+	if (!q || !buckets || !n || n > RQ_HIST_BUCKETS)
+		return -EINVAL;
+	if (!q->hist)
+		return -ENOTSUP;
+	rq_hist_read(q->hist, k, buckets, n);
+	return 0;
+}
+
+/**
+ * readyq_delay_histogram() - how long indices waited QUEUED
+ * @q: the queue, created with READYQ_FLAG_HISTOGRAMS
+ * @buckets: where to store the counts
+ * @n: room in @buckets, 1 to READYQ_HISTOGRAM_BUCKETS (64)
+ *
+ * Queue delay: from the moment an index became QUEUED (register, a turn's
+ * requeue, resume, signal or due deadline) to the drain that returned it,
+ * kept across the adaptive backend's migrations.  @buckets[i] counts
+ * delays d (ns) with 2^i <= d < 2^(i+1), bucket 0 also d < 1; with fewer
+ * than 64 buckets the last one counts everything from 2^(n-1) ns up.
+ * Counts since creation, each monotonic; exact when no call is in flight.
+ *
+ * Context: any thread; lock-free.
+ * Return: 0; -ENOTSUP without READYQ_FLAG_HISTOGRAMS; -EINVAL for NULL
+ * arguments, @n == 0 or @n > 64.
+ */
+READYQ_EXPORT int readyq_delay_histogram(const struct readyq *q,
+					 uint64_t *buckets, size_t n)
+{
+	return rq_histogram(q, RQ_HIST_DELAY, buckets, n);
+}
+
+/**
+ * readyq_turn_histogram() - how long turns took
+ * @q: the queue, created with READYQ_FLAG_HISTOGRAMS
+ * @buckets: where to store the counts
+ * @n: room in @buckets, 1 to READYQ_HISTOGRAM_BUCKETS (64)
+ *
+ * Turn time: from the drain that returned an index to the
+ * readyq_complete() (or readyq_complete_batch() element) that ended its
+ * turn.  Buckets, folding and guarantees as readyq_delay_histogram().
+ * A turn forgotten by a register of a newer generation is not counted.
+ *
+ * Context: any thread; lock-free.
+ * Return: 0; -ENOTSUP without READYQ_FLAG_HISTOGRAMS; -EINVAL for NULL
+ * arguments, @n == 0 or @n > 64.
+ */
+READYQ_EXPORT int readyq_turn_histogram(const struct readyq *q,
+					uint64_t *buckets, size_t n)
+{
+	return rq_histogram(q, RQ_HIST_TURN, buckets, n);
 }
 
 /* Every counter and gauge; the caller zeroed @st. */

@@ -42,6 +42,12 @@
  * publishing nr_queued and reading the sleeper count.  The suspension
  * set's next_deadline mirrors its heap's top for lock-free readers.
  *
+ * Histograms (READYQ_FLAG_HISTOGRAMS, hist.h): each cell's time stamp
+ * lives in an array of 64-bit stamps allocated with the table, right
+ * after its records (lk_ts()), and moves with them; without the flag the
+ * table has no such array and @stamped is false.  Recording happens
+ * under the lock.
+ *
  * Allocation happens only when the table, the ring or the suspension
  * arrays grow, always before anything is changed: a call that gets
  * -ENOMEM leaves the state exactly as it was.
@@ -94,7 +100,8 @@ struct lk_rec {
  */
 struct locked {
 	struct rq_lock lock;
-	uint32_t tab_bits; /* L */
+	uint8_t tab_bits; /* L */
+	bool stamped; /* I: @hist set: stamps after the table (lk_ts()) */
 	struct lk_rec *tab; /* L: 1 << tab_bits records */
 	uint32_t *ring; /* L: table cells, FIFO */
 	uint32_t ring_mask; /* L */
@@ -112,6 +119,7 @@ struct locked {
 	uint64_t duplicates rq_cacheline_aligned;
 	uint64_t notified, unregistered, drained, completed, stale, contended;
 	size_t nr_running, nr_suspended, nr_delayed;
+	struct rq_hist *hist; /* I: the queue's histograms, or NULL */
 };
 
 _Static_assert(offsetof(struct locked, nr_queued) == CAA_CACHE_LINE_SIZE &&
@@ -187,6 +195,21 @@ static struct lk_rec *lk_lookup(struct locked *b, uint32_t slot)
 	return lk_state(r) == RQ_ST_EMPTY ? NULL : r;
 }
 
+/* The stamps of the table's cells (@stamped only): after its records. */
+static inline uint64_t *lk_ts(const struct locked *b)
+{
+	return (uint64_t *)(b->tab + ((size_t)1 << b->tab_bits));
+}
+
+/* A zeroed table of 1 << @bits cells, with room for stamps if @stamped. */
+static struct lk_rec *lk_tab_alloc(const struct locked *b, uint32_t bits)
+{
+	size_t cell = sizeof(struct lk_rec) + (b->stamped ? sizeof(uint64_t) :
+							    0);
+
+	return rq_calloc((size_t)1 << bits, cell);
+}
+
 static uint32_t lk_pow2_bits(uint64_t n)
 {
 	uint32_t bits = LK_MIN_TABLE_BITS;
@@ -245,6 +268,7 @@ static void lk_ring_move(struct locked *b, uint32_t *ring, uint32_t bits)
  */
 static void lk_table_move(struct locked *b, struct lk_rec *tab, uint32_t bits)
 {
+	uint64_t *ts = (uint64_t *)(tab + ((size_t)1 << bits));
 	uint32_t i, j, t;
 
 	for (t = b->head; t != b->tail; t++)
@@ -256,12 +280,14 @@ static void lk_table_move(struct locked *b, struct lk_rec *tab, uint32_t bits)
 			continue;
 		j = (uint32_t)(lk_probe(tab, bits, r->slot) - tab);
 		tab[j] = *r;
+		if (b->stamped)
+			ts[j] = lk_ts(b)[i];
 		if (lk_state(r) == RQ_ST_QUEUED)
 			b->ring[lk_aux(r) & b->ring_mask] = j;
 	}
 	rq_free(b->tab);
 	b->tab = tab;
-	b->tab_bits = bits;
+	b->tab_bits = (uint8_t)bits;
 }
 
 /*
@@ -284,7 +310,7 @@ static int lk_grow(struct locked *b)
 	if (((uint64_t)1 << rbits) <= (uint64_t)b->ring_mask + 1)
 		rbits = 0;
 	if (tbits != b->tab_bits) {
-		tab = rq_calloc((size_t)1 << tbits, sizeof(*tab));
+		tab = lk_tab_alloc(b, tbits);
 		if (!tab)
 			return -ENOMEM;
 	}
@@ -355,6 +381,18 @@ static void lk_enqueue(struct locked *b, struct lk_rec *r)
 	lk_set(r, RQ_ST_QUEUED, b->tail, false);
 	b->tail++;
 	lk_nr_queued_add(b, 1);
+	if (caa_unlikely(b->stamped))
+		lk_ts(b)[r - b->tab] = rq_hist_now();
+}
+
+/* QUEUED @r drained at @now: its queue delay; its turn starts. */
+static void lk_stamp_drain(struct locked *b, const struct lk_rec *r,
+			   uint64_t now)
+{
+	uint64_t *ts = &lk_ts(b)[r - b->tab];
+
+	rq_hist_delay(b->hist, r->slot, r->gen, *ts, now);
+	*ts = now;
 }
 
 /* ---- suspension entries ---- */
@@ -448,7 +486,7 @@ static inline void lk_lock(struct locked *b)
 }
 
 static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
-		     void **bep)
+		     struct rq_hist *hist, void **bep)
 {
 	uint64_t hint = cfg->capacity_hint;
 	struct locked *b;
@@ -459,8 +497,10 @@ static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	if (!b)
 		return -ENOMEM;
 	b->wq = wq;
-	b->tab_bits = lk_pow2_bits(hint + hint / 4 + 1);
-	b->tab = rq_calloc((size_t)1 << b->tab_bits, sizeof(*b->tab));
+	b->hist = hist;
+	b->stamped = hist != NULL;
+	b->tab_bits = (uint8_t)lk_pow2_bits(hint + hint / 4 + 1);
+	b->tab = lk_tab_alloc(b, b->tab_bits);
 	b->ring_mask = (1u << lk_ring_need(hint)) - 1;
 	b->ring = rq_malloc(sizeof(*b->ring) * ((size_t)b->ring_mask + 1));
 	if (!b->tab || !b->ring)
@@ -634,14 +674,19 @@ static ssize_t lk_drain(void *be, struct readyq_index *out, size_t max)
 	struct locked *b = be;
 	size_t n = 0, moved;
 	struct lk_rec *r;
+	uint64_t now = 0;
 
 	lk_lock(b);
 	moved = lk_move_due(b);
+	if (caa_unlikely(b->stamped))
+		now = rq_hist_now();
 	while (n < max && b->head != b->tail) {
 		r = lk_ring_live(b, b->head++);
 		if (!r)
 			continue;
 		lk_set(r, RQ_ST_RUNNING, 0, false);
+		if (caa_unlikely(b->stamped))
+			lk_stamp_drain(b, r, now);
 		out[n].slot = r->slot;
 		out[n].generation = r->gen;
 		n++;
@@ -693,6 +738,22 @@ static int lk_finish_turn(struct locked *b, struct lk_rec *r,
 	return 0;
 }
 
+/* lk_finish_turn(), and with histograms the turn's time. */
+static int lk_end_turn(struct locked *b, struct lk_rec *r,
+		       const struct readyq_result *res, enum rq_kick *kick)
+{
+	uint64_t start;
+	int rc;
+
+	if (caa_likely(!b->stamped))
+		return lk_finish_turn(b, r, res, kick);
+	start = lk_ts(b)[r - b->tab]; /* a requeue stamps it again */
+	rc = lk_finish_turn(b, r, res, kick);
+	if (!rc)
+		rq_hist_turn(b->hist, r->slot, r->gen, start, rq_hist_now());
+	return rc;
+}
+
 /* complete() on a record that is not RUNNING: rq_outside_turn(). */
 static enum rq_kick lk_outside_turn(struct locked *b, struct lk_rec *r,
 				    struct readyq_index idx,
@@ -733,7 +794,7 @@ static int lk_complete_rec(struct locked *b, struct readyq_index idx,
 		goto out;
 	}
 	if (lk_state(r) == RQ_ST_RUNNING)
-		rc = lk_finish_turn(b, r, res, kick);
+		rc = lk_end_turn(b, r, res, kick);
 	else
 		*kick = lk_outside_turn(b, r, idx, res);
 	if (!rc)
@@ -885,6 +946,8 @@ static void lk_export_rec(struct locked *b, const struct lk_rec *r,
 	x->gen = r->gen;
 	x->state = lk_state(r);
 	x->notified = lk_notified(r);
+	if (b->stamped)
+		x->stamp = lk_ts(b)[r - b->tab];
 	if (rq_state_parked(lk_state(r))) {
 		const struct rq_susp *e = &b->ss.e[lk_aux(r)];
 
@@ -949,6 +1012,8 @@ static int lk_import_locked(struct locked *b, const struct rq_export *x)
 	default:
 		lk_set(r, park.state, 0, x->notified);
 	}
+	if (b->stamped) /* after lk_enqueue(): the enqueue time is kept */
+		lk_ts(b)[r - b->tab] = x->stamp;
 	return 0;
 }
 

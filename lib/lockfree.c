@@ -88,6 +88,18 @@
  *  - next_deadline mirrors the heap's top (seq_cst store under @rare);
  *    the earliest deadline moving earlier kicks the timer owner.
  *
+ * Histograms (READYQ_FLAG_HISTOGRAMS, hist.h): with @hist set, every
+ * region's slots live in its page, even the first (r->first stays EMPTY,
+ * only its slot names the region), and pages are struct lf_hpage: the
+ * entries, then one 64-bit stamp per entry (lf_stamp()).  The thread
+ * whose CAS makes a word QUEUED stores the enqueue time before it pushes
+ * the link, so the drainer that pops the link reads it; the drainer
+ * stores the drain time, the turn's owner reads it at complete.  (A
+ * register of a newer generation that races a drain of the old one can
+ * shorten that one sample: stamps are measurements, never state.)
+ * Without the flag no page carries stamps and lone slots stay in their
+ * region: the hot paths test one pointer on a line they read anyway.
+ *
  * Allocation: a first registration in a region may allocate an arena
  * chunk, the first registration of another slot of a region its page, a
  * register or complete that queues an entry whose embedded link is still
@@ -170,6 +182,12 @@ struct lf_page {
 	struct lf_ent ent[LF_PAGE];
 };
 
+/* A page with stamps (@hist set): rq_hist_now() ticks per entry. */
+struct lf_hpage {
+	struct lf_page p; /* first: an entry's page is its lf_hpage */
+	_Atomic uint64_t ts[LF_PAGE]; /* A: see the header, "Histograms" */
+};
+
 /*
  * struct lf_region - the hash table's unit: LF_PAGE consecutive slots
  * @hnode: the rculfhash node, key slot >> LF_PAGE_SHIFT
@@ -226,6 +244,7 @@ struct lockfree {
 	struct cds_lfht *ht rq_cacheline_aligned; /* I; the table is RCU */
 	struct rq_waitq *wq; /* I */
 	uint64_t qid; /* I: names this queue in the per-thread region cache */
+	struct rq_hist *hist; /* I: the queue's histograms, or NULL */
 	_Atomic uint32_t ticket; /* A: the next element ticket */
 
 	/* A: written when a region is created (rare for dense slots) */
@@ -291,6 +310,25 @@ static inline uint32_t lf_aux(uint64_t w)
 static inline uint64_t lf_load(struct lf_ent *e)
 {
 	return atomic_load_explicit(&e->word, memory_order_acquire);
+}
+
+/* The stamp of @e, which lives in a struct lf_hpage (@hist set only). */
+static inline _Atomic uint64_t *lf_stamp(const struct lf_ent *e)
+{
+	uint32_t i = e->link.slot & (LF_PAGE - 1);
+	struct lf_hpage *hp = (struct lf_hpage *)(uintptr_t)(e - i);
+
+	return &hp->ts[i];
+}
+
+static inline void lf_stamp_set(const struct lf_ent *e, uint64_t t)
+{
+	atomic_store_explicit(lf_stamp(e), t, memory_order_relaxed);
+}
+
+static inline uint64_t lf_stamp_get(const struct lf_ent *e)
+{
+	return atomic_load_explicit(lf_stamp(e), memory_order_relaxed);
 }
 
 static inline bool lf_cas(struct lf_ent *e, uint64_t *w, uint64_t nw)
@@ -467,7 +505,8 @@ static struct lf_region *lf_region_insert(struct lockfree *b, uint32_t key,
  * The page of region @r, allocated if it has none and @create; NULL (*@rc
  * 0 or -ENOMEM) otherwise.  Published by a C11 release CAS.
  */
-static struct lf_page *lf_page_get(struct lf_region *r, bool create, int *rc)
+static struct lf_page *lf_page_get(struct lf_region *r, bool create,
+				   bool stamped, int *rc)
 {
 	struct lf_page *p = atomic_load_explicit(&r->page,
 						 memory_order_acquire);
@@ -477,7 +516,8 @@ static struct lf_page *lf_page_get(struct lf_region *r, bool create, int *rc)
 	*rc = 0;
 	if (p || !create)
 		return p;
-	p = rq_calloc(1, sizeof(*p)); /* every word RQ_ST_EMPTY */
+	/* every word RQ_ST_EMPTY, every stamp 0 */
+	p = rq_calloc(1, stamped ? sizeof(struct lf_hpage) : sizeof(*p));
 	if (!p) {
 		*rc = -ENOMEM;
 		return NULL;
@@ -537,11 +577,11 @@ static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 
 	if (!c)
 		return NULL;
-	if (slot == c->region->first.link.slot)
+	if (slot == c->region->first.link.slot && caa_likely(!b->hist))
 		return &c->region->first;
 	p = c->page;
 	if (caa_unlikely(!p)) {
-		p = lf_page_get(c->region, create, rc);
+		p = lf_page_get(c->region, create, b->hist, rc);
 		if (!p)
 			return NULL;
 		c->page = p;
@@ -614,6 +654,8 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
 	else if (lf_state(old) == RQ_ST_RUNNING)
 		lf_inc(sh, run_out);
+	if (caa_unlikely(b->hist)) /* before the push: the drainer reads it */
+		lf_stamp_set(e, rq_hist_now());
 	if (el) {
 		*elp = NULL;
 		lf_push(b, &el->link);
@@ -786,7 +828,7 @@ static struct cds_lfht *lf_table_new(unsigned long buckets)
 }
 
 static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
-		     void **bep)
+		     struct rq_hist *hist, void **bep)
 {
 	unsigned long init = lf_pow2(cfg->capacity_hint / LF_PAGE);
 	struct lockfree *b;
@@ -799,6 +841,7 @@ static int lf_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	if (!b)
 		return -ENOMEM;
 	b->wq = wq;
+	b->hist = hist;
 	b->qid = atomic_fetch_add_explicit(&lf_next_qid, 1,
 					   memory_order_relaxed);
 	b->ht = lf_table_new(init);
@@ -1093,8 +1136,8 @@ static int lf_unreg(void *be, struct readyq_index idx)
 	return rc;
 }
 
-/* The link just popped: make its entry RUNNING if it is live. */
-static bool lf_take(struct lf_link *l, struct readyq_index *out)
+/* The link just popped: make its entry RUNNING if it is live (else NULL). */
+static struct lf_ent *lf_take(struct lf_link *l, struct readyq_index *out)
 {
 	struct lf_qel *el = NULL;
 	struct lf_ent *e;
@@ -1126,7 +1169,16 @@ static bool lf_take(struct lf_link *l, struct readyq_index *out)
 	}
 	if (el) /* rare: not a call per entry */
 		rq_free(el);
-	return live;
+	return live ? e : NULL;
+}
+
+/* @e, just drained into *@idx at @now: its queue delay; its turn starts. */
+static void lf_stamp_drain(struct lockfree *b, const struct lf_ent *e,
+			   const struct readyq_index *idx, uint64_t now)
+{
+	rq_hist_delay(b->hist, idx->slot, idx->generation, lf_stamp_get(e),
+		      now);
+	lf_stamp_set(e, now);
 }
 
 /*
@@ -1159,9 +1211,13 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 	struct cds_wfcq_node *node;
 	size_t n = 0, moved;
 	bool blocked = false;
+	struct lf_ent *e;
+	uint64_t now = 0;
 
 	rq_lock(&b->drain_lock);
 	moved = lf_move_due(b, sh);
+	if (caa_unlikely(b->hist))
+		now = rq_hist_now();
 	while (n < max) {
 		node = lf_dequeue(b, !n);
 		/* Empty, or an enqueue in flight: a shorter batch. */
@@ -1172,9 +1228,13 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 			break;
 		}
 		rq_tsan_acquire(caa_container_of(node, struct lf_link, node));
-		if (lf_take(caa_container_of(node, struct lf_link, node),
-			    &out[n]))
-			n++;
+		e = lf_take(caa_container_of(node, struct lf_link, node),
+			    &out[n]);
+		if (!e)
+			continue;
+		if (caa_unlikely(b->hist))
+			lf_stamp_drain(b, e, &out[n], now);
+		n++;
 	}
 	/* Before the next drainer can look: it must not find them counted. */
 	if (n)
@@ -1286,6 +1346,24 @@ static int lf_finish_turn(struct lockfree *b, struct lf_shard *sh,
 	return 0;
 }
 
+/* lf_finish_turn(), and with histograms the turn's time. */
+static int lf_end_turn(struct lockfree *b, struct lf_shard *sh,
+		       struct lf_ent *e, uint64_t w,
+		       const struct readyq_result *res, enum rq_kick *kick)
+{
+	uint64_t start;
+	int rc;
+
+	if (caa_likely(!b->hist))
+		return lf_finish_turn(b, sh, e, w, res, kick);
+	start = lf_stamp_get(e); /* a requeue stamps it again */
+	rc = lf_finish_turn(b, sh, e, w, res, kick);
+	if (!rc)
+		rq_hist_turn(b->hist, e->link.slot, lf_gen(w), start,
+			     rq_hist_now());
+	return rc;
+}
+
 /*
  * complete on an entry that is not RUNNING, as rq_outside_turn() says.
  * Returns 0 (*@kick set), -EAGAIN (it became RUNNING: finish the turn
@@ -1337,7 +1415,7 @@ static int lf_complete_one(struct lockfree *b, struct lf_shard *sh,
 			lf_inc(sh, stale);
 			return -ESTALE;
 		} else if (lf_state(w) == RQ_ST_RUNNING) {
-			rc = lf_finish_turn(b, sh, e, w, res, kick);
+			rc = lf_end_turn(b, sh, e, w, res, kick);
 		} else {
 			rc = lf_outside_turn(b, sh, e, idx.generation, res,
 					     kick);
@@ -1513,6 +1591,8 @@ static void lf_export_ent(struct lockfree *b, const struct lf_ent *e,
 	x->gen = lf_gen(w);
 	x->state = lf_state(w);
 	x->notified = w & LF_NOTIFIED;
+	if (b->hist)
+		x->stamp = lf_stamp_get(e);
 	if (lf_is_susp(w)) {
 		x->wait = b->ss.e[lf_aux(w)].kind;
 		x->val = b->ss.e[lf_aux(w)].val;
@@ -1551,7 +1631,8 @@ static size_t lf_export_table(struct lockfree *b, struct rq_export *x)
 	cds_lfht_for_each_entry(b->ht, &it, r, hnode) {
 		k += lf_export_known(b, &r->first, &x[k]);
 		p = atomic_load_explicit(&r->page, memory_order_relaxed);
-		skip = r->first.link.slot & (LF_PAGE - 1);
+		/* With stamps the first slot lives in the page too. */
+		skip = b->hist ? LF_PAGE : r->first.link.slot & (LF_PAGE - 1);
 		for (i = 0; p && i < LF_PAGE; i++)
 			if (i != skip)
 				k += lf_export_known(b, &p->ent[i], &x[k]);
@@ -1638,6 +1719,8 @@ static int lf_import(void *be, const struct rq_export *x)
 		 * flight: a plain add, not a locked instruction.
 		 */
 		lf_add_quiet(sh, q_in);
+		if (b->hist)
+			lf_stamp_set(e, x->stamp);
 		atomic_store_explicit(&e->word,
 				      lf_mkword(x->gen, RQ_ST_QUEUED, 0) |
 					      LF_LINKED,
@@ -1650,6 +1733,8 @@ static int lf_import(void *be, const struct rq_export *x)
 		break;
 	case RQ_ST_RUNNING:
 		b->run_imported++;
+		if (b->hist)
+			lf_stamp_set(e, x->stamp);
 		/* fall through */
 	default:
 		atomic_store_explicit(&e->word, lf_mkword(x->gen, st, 0) | nflag,

@@ -13,8 +13,13 @@
  *   wait(q, timeout_ns, rc)                   readyq_wait() returns
  *   shutdown(q)                               readyq_shutdown()
  *   fd_notify(wq)                             readyq_fd()'s eventfd written
+ *   delay(q, slot, generation, ns)            a drain took an index QUEUED
+ *                                             for ns (READYQ_FLAG_HISTOGRAMS)
+ *   turn(q, slot, generation, ns)             a complete ended a turn of ns
+ *                                             (READYQ_FLAG_HISTOGRAMS)
  *
  * Example: bpftrace -e 'usdt:/usr/lib/x86_64-linux-gnu/libreadyq.so.0:readyq:drain { @[arg2] = count(); }'
+ * Queue delay live: bpftrace -e 'usdt:...libreadyq.so.0:readyq:delay { @ns = hist(arg3); }'
  */
 #ifndef READYQ_PROBES_H
 #define READYQ_PROBES_H

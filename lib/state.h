@@ -171,9 +171,12 @@ rq_outside_turn(const struct readyq_result *res)
  * One slot's whole state, for moving a queue from one backend to another
  * (the adaptive backend's migration).  @wait and @val only for SUSPENDED
  * and DELAYED; deadlines are absolute CLOCK_MONOTONIC nanoseconds.
+ * @stamp, with histograms only (hist.h): a QUEUED slot's enqueue time, a
+ * RUNNING one's drain time, in rq_hist_now() ticks.
  */
 struct rq_export {
 	uint64_t val;
+	uint64_t stamp;
 	uint32_t slot;
 	uint32_t gen;
 	uint8_t state; /* enum rq_state, never EMPTY */

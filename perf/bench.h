@@ -49,6 +49,7 @@ struct bq_variant {
 	const char *name;
 	int backend;
 	uint32_t hint;
+	uint32_t flags; /* cfg.flags (READYQ_FLAG_HISTOGRAMS) */
 	bool extra;
 	int (*create)(const struct bq_variant *v, size_t capacity_hint,
 		      void **hp);

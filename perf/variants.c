@@ -43,6 +43,7 @@ static int lib_create(const struct bq_variant *v, size_t capacity_hint,
 	cfg.capacity_hint = capacity_hint;
 	if (v->hint)
 		cfg.concurrency_hint = v->hint;
+	cfg.flags = v->flags;
 	return readyq_create(&cfg, (struct readyq **)hp);
 }
 
@@ -462,6 +463,22 @@ const struct bq_variant bq_variants[] = {
 	{ .name = "locked", .backend = READYQ_BACKEND_LOCKED, LIB_OPS },
 	{ .name = "lockfree", .backend = READYQ_BACKEND_LOCKFREE, LIB_OPS },
 	{ .name = "adaptive", .backend = READYQ_BACKEND_ADAPTIVE, LIB_OPS },
+	/* The cost of READYQ_FLAG_HISTOGRAMS, beside "adaptive". */
+	{ .name = "adaptive_hist",
+	  .backend = READYQ_BACKEND_ADAPTIVE,
+	  .flags = READYQ_FLAG_HISTOGRAMS,
+	  LIB_OPS },
+	/* Only with --only: the same on each fixed backend. */
+	{ .name = "locked_hist",
+	  .backend = READYQ_BACKEND_LOCKED,
+	  .flags = READYQ_FLAG_HISTOGRAMS,
+	  .extra = true,
+	  LIB_OPS },
+	{ .name = "lockfree_hist",
+	  .backend = READYQ_BACKEND_LOCKFREE,
+	  .flags = READYQ_FLAG_HISTOGRAMS,
+	  .extra = true,
+	  LIB_OPS },
 	/* Only with --only: the adaptive backend told 1 or 64 threads. */
 	{ .name = "adaptive_h1",
 	  .backend = READYQ_BACKEND_ADAPTIVE,

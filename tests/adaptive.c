@@ -128,6 +128,51 @@ START_TEST(migration_keeps_every_state)
 }
 END_TEST
 
+/* Counts of buckets [@from, @to). */
+static uint64_t hsum(const uint64_t *b, unsigned int from, unsigned int to)
+{
+	uint64_t n = 0;
+
+	for (; from < to; from++)
+		n += b[from];
+	return n;
+}
+
+/*
+ * Histograms across migrations: a QUEUED index keeps its enqueue time, a
+ * RUNNING one its drain time (2 ms before the switch: a bucket of
+ * 2^20..2^31 ns; a lost stamp reads as 0 or as the import time).
+ */
+START_TEST(migration_keeps_stamps)
+{
+	struct readyq *q = mk(1, 64, READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH |
+				      READYQ_FLAG_HISTOGRAMS);
+	struct readyq_result r = readyq_result_completed(false);
+	struct readyq_index out[4];
+	uint64_t b[READYQ_HISTOGRAM_BUCKETS], sw;
+
+	ck_assert_int_eq(readyq_register(q, ix(1, 0)), 1);
+	ck_assert_int_eq(readyq_register(q, ix(2, 0)), 1);
+	ck_assert_int_eq(readyq_drain(q, out, 1), 1); /* 1 RUNNING, 2 QUEUED */
+	test_sleep_ns(2 * MS);
+	sw = rq_stats_of(q).switches;
+	pump(q, 64 * 3);
+	ck_assert_uint_gt(rq_stats_of(q).switches, sw);
+	ck_assert_int_eq(readyq_complete(q, ix(1, 0), &r), 0);
+	ck_assert_int_eq(readyq_drain(q, out, 4), 1);
+	ck_assert_int_eq(readyq_complete(q, ix(2, 0), &r), 0);
+	ck_assert_int_eq(readyq_delay_histogram(q, b, 64), 0);
+	ck_assert_uint_eq(hsum(b, 0, 64), 2);
+	ck_assert_uint_eq(hsum(b, 20, 31), 1); /* 2's delay, not 1's */
+	ck_assert_uint_eq(hsum(b, 31, 64), 0);
+	ck_assert_int_eq(readyq_turn_histogram(q, b, 64), 0);
+	ck_assert_uint_eq(hsum(b, 0, 64), 2);
+	ck_assert_uint_eq(hsum(b, 20, 31), 1); /* 1's turn, not 2's */
+	ck_assert_uint_eq(hsum(b, 31, 64), 0);
+	readyq_destroy(q);
+}
+END_TEST
+
 START_TEST(migration_keeps_deadlines)
 {
 	struct readyq *q = mk(1, 64, READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
@@ -384,6 +429,7 @@ int main(void)
 	tcase_add_test(tc, first_pick_follows_hint);
 	tcase_add_test(tc, migration_keeps_every_state);
 	tcase_add_test(tc, migration_keeps_deadlines);
+	tcase_add_test(tc, migration_keeps_stamps);
 	tcase_add_test(tc, switches_with_contention);
 	tcase_add_test(tc, thread_without_reader_record);
 	tcase_add_test(tc, eager_switch_on_overlap);

@@ -1044,7 +1044,7 @@ START_TEST(bad_input)
 	readyq_config_init(&cfg);
 	cfg.flags = 1u << 31;
 	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);
-	cfg.flags = READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH | (1u << 1);
+	cfg.flags = READYQ_FLAGS_ALL | (READYQ_FLAGS_ALL + 1);
 	ck_assert_int_eq(readyq_create(&cfg, &nq), -EINVAL);
 	readyq_config_init(&cfg);
 	cfg.concurrency_hint = 65537;
@@ -1290,6 +1290,192 @@ START_TEST(create_with_capacity_hint)
 }
 END_TEST
 
+/* ---- histograms (READYQ_FLAG_HISTOGRAMS) ---- */
+
+#define HB READYQ_HISTOGRAM_BUCKETS
+#define SLEEP_2MS_BUCKET 20 /* 2^20 ns = 1.05 ms <= 2 ms < 2^21 ns */
+
+static struct readyq *mkq_hist(int i)
+{
+	struct readyq_config cfg;
+	struct readyq *nq = NULL;
+
+	readyq_config_init(&cfg);
+	cfg.backend = rq_test_backends[i];
+	cfg.flags = READYQ_FLAG_HISTOGRAMS;
+	ck_assert_int_eq(readyq_create(&cfg, &nq), 0);
+	return nq;
+}
+
+static uint64_t hist_total(const uint64_t *b, size_t n, size_t from)
+{
+	uint64_t t = 0;
+
+	for (; from < n; from++)
+		t += b[from];
+	return t;
+}
+
+/* Sleep 2 ms between register and drain: a bucket >= 2^20 ns. */
+START_TEST(histogram_delay_lands_in_bucket)
+{
+	struct readyq *hq = mkq_hist(_i);
+	struct readyq_result r = readyq_result_completed(false);
+	struct readyq_index out[4];
+	uint64_t b[HB];
+
+	ck_assert_int_eq(readyq_delay_histogram(hq, b, HB), 0);
+	ck_assert_uint_eq(hist_total(b, HB, 0), 0);
+	ck_assert_int_eq(readyq_register(hq, ix(1, 0)), 1);
+	test_sleep_ns(2 * MS);
+	ck_assert_int_eq(readyq_drain(hq, out, 4), 1);
+	ck_assert_int_eq(readyq_complete(hq, out[0], &r), 0);
+	/* Drained at once: well under 2^20 ns. */
+	ck_assert_int_eq(readyq_register(hq, ix(2, 0)), 1);
+	ck_assert_int_eq(readyq_drain(hq, out, 4), 1);
+	ck_assert_int_eq(readyq_complete(hq, out[0], &r), 0);
+	ck_assert_int_eq(readyq_delay_histogram(hq, b, HB), 0);
+	ck_assert_uint_eq(hist_total(b, HB, 0), 2);
+	ck_assert_uint_eq(hist_total(b, HB, SLEEP_2MS_BUCKET), 1);
+	/* 2 ms < 2^31 ns: nothing absurdly high. */
+	ck_assert_uint_eq(hist_total(b, HB, 31), 0);
+	readyq_destroy(hq);
+}
+END_TEST
+
+/* Sleep 2 ms between drain and complete: the turn time. */
+START_TEST(histogram_turn_lands_in_bucket)
+{
+	struct readyq *hq = mkq_hist(_i);
+	struct readyq_result r = readyq_result_completed(true);
+	struct readyq_index out[4];
+	uint64_t b[HB], d[HB];
+
+	ck_assert_int_eq(readyq_register(hq, ix(1, 0)), 1);
+	ck_assert_int_eq(readyq_drain(hq, out, 4), 1);
+	test_sleep_ns(2 * MS);
+	/* ready_hint: queued again; the new enqueue time counts. */
+	ck_assert_int_eq(readyq_complete(hq, out[0], &r), 0);
+	ck_assert_int_eq(readyq_drain(hq, out, 4), 1);
+	r = readyq_result_stopped();
+	ck_assert_int_eq(readyq_complete(hq, out[0], &r), 0);
+	ck_assert_int_eq(readyq_turn_histogram(hq, b, HB), 0);
+	ck_assert_uint_eq(hist_total(b, HB, 0), 2);
+	ck_assert_uint_eq(hist_total(b, HB, SLEEP_2MS_BUCKET), 1);
+	ck_assert_int_eq(readyq_delay_histogram(hq, d, HB), 0);
+	ck_assert_uint_eq(hist_total(d, HB, 0), 2);
+	ck_assert_uint_eq(hist_total(d, HB, SLEEP_2MS_BUCKET), 0);
+	/* A complete outside a turn, and a stale one, count nothing. */
+	r = readyq_result_completed(false);
+	ck_assert_int_eq(readyq_complete(hq, ix(5, 0), &r), 0);
+	ck_assert_int_eq(readyq_complete(hq, ix(1, 0), &r), -ESTALE);
+	ck_assert_int_eq(readyq_turn_histogram(hq, b, HB), 0);
+	ck_assert_uint_eq(hist_total(b, HB, 0), 2);
+	readyq_destroy(hq);
+}
+END_TEST
+
+/* Resume and due deadlines queue too: their delay starts then. */
+START_TEST(histogram_counts_batches_and_resumes)
+{
+	struct readyq *hq = mkq_hist(_i);
+	struct readyq_index idx[3] = { ix(1, 0), ix(2, 0), ix(3, 0) };
+	struct readyq_result res[3];
+	struct readyq_index out[4];
+	uint64_t b[HB];
+	int k;
+
+	ck_assert_int_eq(readyq_register_batch(hq, idx, 3), 3);
+	ck_assert_int_eq(readyq_drain(hq, out, 4), 3);
+	for (k = 0; k < 3; k++)
+		res[k] = readyq_result_suspended(READYQ_SUSPEND_USER,
+						 READYQ_RESUME_SIGNAL, 7);
+	ck_assert_int_eq(readyq_complete_batch(hq, out, res, 3), 3);
+	test_sleep_ns(2 * MS);
+	ck_assert_int_eq(readyq_resume_signal(hq, 7), 3);
+	ck_assert_int_eq(readyq_drain(hq, out, 4), 3);
+	ck_assert_int_eq(readyq_delay_histogram(hq, b, HB), 0);
+	ck_assert_uint_eq(hist_total(b, HB, 0), 6);
+	/* The suspension is not queue delay. */
+	ck_assert_uint_eq(hist_total(b, HB, SLEEP_2MS_BUCKET), 0);
+	ck_assert_int_eq(readyq_turn_histogram(hq, b, HB), 0);
+	ck_assert_uint_eq(hist_total(b, HB, 0), 3);
+	readyq_destroy(hq);
+}
+END_TEST
+
+/* Fewer buckets fold the rest into the last; bad arguments change nothing. */
+START_TEST(histogram_folds_and_checks)
+{
+	struct readyq *hq = mkq_hist(_i);
+	struct readyq_index out[4];
+	uint64_t b[HB + 1], f[4];
+	size_t k;
+
+	ck_assert_int_eq(readyq_register(hq, ix(1, 0)), 1);
+	test_sleep_ns(2 * MS);
+	ck_assert_int_eq(readyq_drain(hq, out, 4), 1);
+	ck_assert_int_eq(readyq_delay_histogram(hq, b, HB), 0);
+	ck_assert_int_eq(readyq_delay_histogram(hq, f, 4), 0);
+	ck_assert_uint_eq(f[0] + f[1] + f[2], hist_total(b, 4, 0) - b[3]);
+	ck_assert_uint_eq(f[3], hist_total(b, HB, 3));
+	ck_assert_uint_eq(f[3], 1);
+	ck_assert_int_eq(readyq_delay_histogram(hq, f, 1), 0);
+	ck_assert_uint_eq(f[0], 1);
+	for (k = 0; k < HB + 1; k++)
+		b[k] = 42;
+	ck_assert_int_eq(readyq_delay_histogram(hq, b, HB + 1), -EINVAL);
+	ck_assert_int_eq(readyq_turn_histogram(hq, b, 0), -EINVAL);
+	ck_assert_int_eq(readyq_turn_histogram(hq, NULL, 4), -EINVAL);
+	ck_assert_int_eq(readyq_delay_histogram(NULL, b, 4), -EINVAL);
+	for (k = 0; k < HB + 1; k++)
+		ck_assert_uint_eq(b[k], 42);
+	readyq_destroy(hq);
+}
+END_TEST
+
+/* Without the flag: -ENOTSUP, the buffer untouched. */
+START_TEST(histogram_needs_the_flag)
+{
+	uint64_t b[4] = { 7, 7, 7, 7 };
+
+	BEGIN();
+	ck_assert_int_eq(readyq_delay_histogram(q, b, 4), -ENOTSUP);
+	ck_assert_int_eq(readyq_turn_histogram(q, b, 4), -ENOTSUP);
+	ck_assert_uint_eq(b[0] + b[1] + b[2] + b[3], 28);
+	/* Checked arguments first: bad ones are -EINVAL with or without. */
+	ck_assert_int_eq(readyq_turn_histogram(q, b, 0), -EINVAL);
+	END();
+}
+END_TEST
+
+/* -ENOMEM creating the histograms: nothing leaks, no queue. */
+START_TEST(histogram_create_enomem)
+{
+	struct readyq_config cfg;
+	struct readyq *nq = NULL;
+	uint64_t b[4];
+	unsigned long nth;
+	int rc = -ENOMEM;
+
+	readyq_config_init(&cfg);
+	cfg.backend = rq_test_backends[_i];
+	cfg.flags = READYQ_FLAG_HISTOGRAMS;
+	/* Fail each allocation in turn until the create gets through. */
+	for (nth = 1; rc == -ENOMEM; nth++) {
+		rq_alloc_fail_nth(nth);
+		rc = readyq_create(&cfg, &nq);
+		rq_alloc_fail_nth(0);
+		if (rc == -ENOMEM)
+			ck_assert_ptr_null(nq);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_ge(nth, 3); /* the queue, the histograms, the backend */
+	ck_assert_int_eq(readyq_delay_histogram(nq, b, 4), 0);
+	readyq_destroy(nq);
+}
+END_TEST
+
 static Suite *conformance_suite(void)
 {
 	Suite *s = suite_create("conformance");
@@ -1348,6 +1534,12 @@ static Suite *conformance_suite(void)
 	tcase_add_loop_test(tc, enomem_leaves_state_unchanged, 0, n);
 	tcase_add_loop_test(tc, destroy_with_everything_inside, 0, n);
 	tcase_add_loop_test(tc, create_with_capacity_hint, 0, n);
+	tcase_add_loop_test(tc, histogram_delay_lands_in_bucket, 0, n);
+	tcase_add_loop_test(tc, histogram_turn_lands_in_bucket, 0, n);
+	tcase_add_loop_test(tc, histogram_counts_batches_and_resumes, 0, n);
+	tcase_add_loop_test(tc, histogram_folds_and_checks, 0, n);
+	tcase_add_loop_test(tc, histogram_needs_the_flag, 0, n);
+	tcase_add_loop_test(tc, histogram_create_enomem, 0, n);
 	suite_add_tcase(s, tc);
 	return s;
 }

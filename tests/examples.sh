@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # examples.sh - run the daemon-style examples briefly.
 #
-# examples/daemon: start it, send SIGTERM after about 0.5 s, expect exit
+# examples/daemon: start it, send SIGUSR1 (latency percentiles) and SIGTERM
+# after about 0.5 s, expect the percentiles, exit
 # status 0, its shutdown message and exact accounting in its output.
 # examples/epoll: run to completion, expect exit status 0, some retries
 # (DELAYED mailboxes, due through readyq_next_deadline() and the timerfd)
@@ -24,6 +25,8 @@ while ! grep -q '^daemon: running' "$out" && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 sleep 0.5
+kill -USR1 $pid
+sleep 0.2
 kill -TERM $pid
 # A daemon that does not stop within 30 s fails (status 137), not hangs.
 i=0
@@ -40,6 +43,8 @@ if [ $rc -ne 0 ]; then
 	fail=1
 elif ! grep -q '^daemon: SIGTERM, shutting down$' "$out" ||
      ! grep -q '^daemon: clean exit$' "$out" ||
+     ! grep -q '^daemon: queue delay p50 < [1-9][0-9]* ns, p99 < [1-9][0-9]* ns, p99.9 < [1-9][0-9]* ns$' "$out" ||
+     ! grep -q '^daemon: turn time p50 < [1-9][0-9]* ns, p99 < [0-9]* ns, p99.9 < [0-9]* ns$' "$out" ||
      ! grep -q '^daemon: sent [1-9][0-9]* taken [0-9]* left 0$' "$out"; then
 	echo "examples: FAIL: daemon output"
 	fail=1

@@ -17,12 +17,12 @@ if ! command -v readelf >/dev/null 2>&1; then
 fi
 notes=$(readelf -n "$so") || exit 1
 fail=0
-for p in register drain complete wait shutdown fd_notify; do
+for p in register drain complete wait shutdown fd_notify delay turn; do
 	if ! printf '%s\n' "$notes" | grep -A2 'stapsdt' |
 	     grep -q "Name: $p\$"; then
 		echo "probes: FAIL: no readyq:$p probe in $so"
 		fail=1
 	fi
 done
-[ $fail -eq 0 ] && echo "probes: PASS: readyq:{register,drain,complete,wait,shutdown,fd_notify}"
+[ $fail -eq 0 ] && echo "probes: PASS: readyq:{register,drain,complete,wait,shutdown,fd_notify,delay,turn}"
 exit $fail

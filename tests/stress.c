@@ -238,6 +238,32 @@ static void *signaller(void *p)
 static uint64_t total_switches;
 static unsigned int park_workers; /* run_park(): timing-out workers + 1 */
 
+#define SWITCHING READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH
+#define HIST READYQ_FLAG_HISTOGRAMS
+
+/*
+ * With HIST: every drained index was counted once in the delay histogram
+ * and, the queue being quiet, its turn once in the turn histogram.
+ */
+static bool hist_exact(struct readyq *q, const struct readyq_stats *st)
+{
+	uint64_t d[READYQ_HISTOGRAM_BUCKETS], t[READYQ_HISTOGRAM_BUCKETS];
+	uint64_t nd = 0, nt = 0;
+	int i;
+
+	if (readyq_delay_histogram(q, d, READYQ_HISTOGRAM_BUCKETS) ||
+	    readyq_turn_histogram(q, t, READYQ_HISTOGRAM_BUCKETS))
+		return false;
+	for (i = 0; i < READYQ_HISTOGRAM_BUCKETS; i++) {
+		nd += d[i];
+		nt += t[i];
+	}
+	printf("  histograms: %llu delays, %llu turns, %llu drained\n",
+	       (unsigned long long)nd, (unsigned long long)nt,
+	       (unsigned long long)st->drained);
+	return nd == st->drained && nt == st->drained;
+}
+
 static int run_one(enum readyq_backend b, unsigned int producers,
 		   unsigned int workers, unsigned int mailboxes,
 		   unsigned long per, bool chaos, unsigned int burst,
@@ -287,7 +313,7 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	cfg.backend = b;
 	cfg.throughput = 8;
 	cfg.flags = flags;
-	if (flags & READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH)
+	if (flags & SWITCHING)
 		cfg.adaptive_window = 256;
 	if (readyq_create(&cfg, &r.q))
 		abort();
@@ -322,10 +348,10 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	printf("%-8s P=%u W=%u M=%-5u %s%s: sent %ld taken %ld turns %ld "
 	       "double %ld stalls %ld left %ld | q %zu run %zu susp %zu "
 	       "del %zu switches %llu | sleeps %llu wake calls %llu "
-	       "empty wakes %llu (%.2fs)\n",
+	       "empty wakes %llu (%.2fs)%s\n",
 	       readyq_backend_name(b), producers, workers, mailboxes,
 	       r.park ? "park" : chaos ? "chaos" : "plain",
-	       flags ? "+switching" : "",
+	       flags & SWITCHING ? "+switching" : "",
 	       atomic_load(&r.sent),
 	       atomic_load(&r.taken), atomic_load(&r.turns),
 	       atomic_load(&r.double_turns), atomic_load(&r.stalls), left,
@@ -334,15 +360,16 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	       (unsigned long long)st.sleeps,
 	       (unsigned long long)st.wake_calls,
 	       (unsigned long long)st.empty_wakes,
-	       (test_now_ns() - t0) / 1e9);
+	       (test_now_ns() - t0) / 1e9, flags & HIST ? " +histograms" : "");
 	if (atomic_load(&r.taken) != atomic_load(&r.sent) || left ||
 	    atomic_load(&r.double_turns) || atomic_load(&r.stalls) ||
-	    (flags && st.switches < 25) || st.running || st.suspended ||
-	    st.delayed || st.queued) {
+	    ((flags & SWITCHING) && st.switches < 25) || st.running ||
+	    st.suspended || st.delayed || st.queued ||
+	    ((flags & HIST) && !hist_exact(r.q, &st))) {
 		printf("FAIL\n");
 		bad = 1;
 	}
-	if (flags)
+	if (flags & SWITCHING)
 		total_switches += st.switches;
 	readyq_destroy(r.q);
 	free(r.pending);
@@ -368,19 +395,19 @@ int main(int argc, char **argv)
 		failed += run_one(b, 2, 2, 8, per / 4, false, 16, 0);
 		failed += run_one(b, 3, 4, 1024, per, false, 0, 0);
 		failed += run_one(b, 2, 3, 64, per, true, 0, 0);
+		failed += run_one(b, 2, 3, 64, per / 2, true, 0, HIST);
 		failed += run_one(b, 2, 3, 32, per / 4, true, 64, 0);
 		failed += run_one(b, 4, 8, 4096, per / 2, true, 0, 0);
 		/* Lost wake-ups: parked, searching and timing-out workers. */
 		failed += run_park(b, 2, 3, 1, per / 8);
 		failed += run_park(b, 1, 4, 2, per / 8);
-		ran += 8;
+		ran += 9;
 		if (b != READYQ_BACKEND_ADAPTIVE)
 			continue;
 		/* Hundreds of forced migrations, exact accounting. */
 		failed += run_one(b, 2, 3, 64, 3 * per, true, 0,
 				  READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
-		failed += run_one(b, 2, 3, 32, per, true, 64,
-				  READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
+		failed += run_one(b, 2, 3, 32, per, true, 64, SWITCHING | HIST);
 		failed += run_one(b, 3, 4, 1024, 3 * per, false, 0,
 				  READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH);
 		ran += 3;

@@ -128,7 +128,14 @@ struct readyq_config {
  * migrations.  Every backend accepts it; other bits are -EINVAL.
  */
 #define READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH (1u << 0)
-#define READYQ_FLAGS_ALL READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH
+/*
+ * Keep the queue-delay and turn-time histograms (readyq_delay_histogram(),
+ * readyq_turn_histogram(); since 0.2).  Costs a time stamp per queueing,
+ * drain and complete; without it the queue stores none.
+ */
+#define READYQ_FLAG_HISTOGRAMS (1u << 1)
+#define READYQ_FLAGS_ALL                                                       \
+	(READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH | READYQ_FLAG_HISTOGRAMS)
 
 enum readyq_outcome {
 	READYQ_COMPLETED,
@@ -243,6 +250,16 @@ READYQ_EXPORT int readyq_next_deadline(struct readyq *q, uint64_t *abs_ns);
 READYQ_EXPORT uint32_t readyq_throughput(const struct readyq *q);
 READYQ_EXPORT int readyq_stats(const struct readyq *q, struct readyq_stats *st);
 READYQ_EXPORT const char *readyq_backend_name(enum readyq_backend b);
+
+/*
+ * Since 0.2, with READYQ_FLAG_HISTOGRAMS: bucket i counts durations d (ns)
+ * with 2^i <= d < 2^(i+1) (bucket 0 also d < 1), since creation.
+ */
+#define READYQ_HISTOGRAM_BUCKETS 64
+READYQ_EXPORT int readyq_delay_histogram(const struct readyq *q,
+					 uint64_t *buckets, size_t n);
+READYQ_EXPORT int readyq_turn_histogram(const struct readyq *q,
+					uint64_t *buckets, size_t n);
 
 /*
  * Result constructors.  Every member is initialized in declaration order
