@@ -382,11 +382,12 @@ out:
  * and wake-up (a system call on each side) per moment makes producers pay
  * for a FUTEX_WAKE on many registers.  RQ_WAIT_SPIN polls, RQ_WAIT_PAUSES
  * pauses apart; perf/README.md ("Polling before sleeping") has the
- * measurements behind the numbers.
+ * measurements behind the numbers.  No sched_yield(): a searcher that
+ * gave its CPU away would still count as searching, and the kick it made
+ * unnecessary would wake nobody for a whole time slice.
  */
 #define RQ_WAIT_SPIN 64
 #define RQ_WAIT_PAUSES 8
-#define RQ_WAIT_YIELDS 16
 #define RQ_MAX_SEARCHERS 2
 
 static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
@@ -408,12 +409,9 @@ static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
 					  memory_order_seq_cst);
 		return false;
 	}
-	for (i = 0; i < RQ_WAIT_SPIN + RQ_WAIT_YIELDS && !found; i++) {
-		if (i < RQ_WAIT_SPIN)
-			for (k = 0; k < RQ_WAIT_PAUSES; k++)
-				caa_cpu_relax();
-		else
-			sched_yield();
+	for (i = 0; i < RQ_WAIT_SPIN && !found; i++) {
+		for (k = 0; k < RQ_WAIT_PAUSES; k++)
+			caa_cpu_relax();
 		found = rq_shut(wq) || ops->poll(be);
 	}
 	/* Before the sleeper's announce and poll: see the top of the file. */
