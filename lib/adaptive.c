@@ -242,17 +242,5 @@ static void ad_stats(void *be, struct readyq_stats *st)
 }
 
 const struct readyq_ops rq_adaptive_ops = {
-	.create = ad_create,
-	.destroy = ad_destroy,
-	.reg = ad_reg,
-	.unreg = ad_unreg,
-	.drain = ad_drain,
-	.complete = ad_complete,
-	.reg_batch = ad_reg_batch,
-	.complete_batch = ad_complete_batch,
-	.resume = ad_resume,
-	.resume_signal = ad_resume_signal,
-	.poll = ad_poll,
-	.next_deadline = ad_next_deadline,
-	.stats = ad_stats,
+	RQ_BACKEND_OPS(ad),
 };

@@ -91,6 +91,18 @@ struct readyq_ops {
 #define RQ_ADAPTIVE_DEFAULT_WINDOW 16384u
 #define RQ_ADAPTIVE_DEFAULT_HOLD 2u
 
+/*
+ * The ops every backend has, named PREFIX_create, PREFIX_destroy, ...:
+ * a backend's table is RQ_BACKEND_OPS(prefix) plus its optional ops.
+ */
+#define RQ_BACKEND_OPS(p)                                                     \
+	.create = p##_create, .destroy = p##_destroy, .reg = p##_reg,        \
+	.unreg = p##_unreg, .drain = p##_drain, .complete = p##_complete,    \
+	.reg_batch = p##_reg_batch, .complete_batch = p##_complete_batch,    \
+	.resume = p##_resume, .resume_signal = p##_resume_signal,            \
+	.poll = p##_poll, .next_deadline = p##_next_deadline,                \
+	.stats = p##_stats
+
 extern const struct readyq_ops rq_locked_ops;
 extern const struct readyq_ops rq_lockfree_ops;
 extern const struct readyq_ops rq_adaptive_ops;

@@ -1045,19 +1045,7 @@ static int lk_import(void *be, const struct rq_export *x)
 }
 
 const struct readyq_ops rq_locked_ops = {
-	.create = lk_create,
-	.destroy = lk_destroy,
-	.reg = lk_reg,
-	.unreg = lk_unreg,
-	.drain = lk_drain,
-	.complete = lk_complete,
-	.reg_batch = lk_reg_batch,
-	.complete_batch = lk_complete_batch,
-	.resume = lk_resume,
-	.resume_signal = lk_resume_signal,
-	.poll = lk_poll,
-	.next_deadline = lk_next_deadline,
-	.stats = lk_stats,
+	RQ_BACKEND_OPS(lk),
 	.contention = lk_contention,
 	.export = lk_export,
 	.import = lk_import,

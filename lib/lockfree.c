@@ -1744,19 +1744,7 @@ static int lf_import(void *be, const struct rq_export *x)
 }
 
 const struct readyq_ops rq_lockfree_ops = {
-	.create = lf_create,
-	.destroy = lf_destroy,
-	.reg = lf_reg,
-	.unreg = lf_unreg,
-	.drain = lf_drain,
-	.complete = lf_complete,
-	.reg_batch = lf_reg_batch,
-	.complete_batch = lf_complete_batch,
-	.resume = lf_resume,
-	.resume_signal = lf_resume_signal,
-	.poll = lf_poll,
-	.next_deadline = lf_next_deadline,
-	.stats = lf_stats,
+	RQ_BACKEND_OPS(lf),
 	.export = lf_export,
 	.import = lf_import,
 };
