@@ -404,7 +404,7 @@ if [ -s "$WORK/steady_seed.txt" ]; then
 			}
 			if (best > 0 && (m in ad))
 				printf "%s steady 2x2 M=%s: adaptive >= 2x the best seed variant (%s, %.2fx)\n", \
-					ad[m] >= 2 * best ? "PASS" : "MISS", m, bn, ad[m] / best >> verdicts
+					(ad[m] >= 2 * best ? "PASS" : "MISS"), m, bn, ad[m] / best >> verdicts
 		}
 	}' "$WORK/steady_seed.txt" "$WORK/steady.txt"
 fi
