@@ -236,7 +236,6 @@ static void *signaller(void *p)
 }
 
 static uint64_t total_switches;
-static unsigned int park_workers; /* run_park(): timing-out workers + 1 */
 
 #define SWITCHING READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH
 #define HIST READYQ_FLAG_HISTOGRAMS
@@ -264,24 +263,14 @@ static bool hist_exact(struct readyq *q, const struct readyq_stats *st)
 	return nd == st->drained && nt == st->drained;
 }
 
-static int run_one(enum readyq_backend b, unsigned int producers,
-		   unsigned int workers, unsigned int mailboxes,
-		   unsigned long per, bool chaos, unsigned int burst,
-		   uint32_t flags);
-
-/* A wake-up run (see the top): @timing_out of @workers time out. */
-static int run_park(enum readyq_backend b, unsigned int producers,
-		    unsigned int workers, unsigned int timing_out,
-		    unsigned long per)
-{
-	park_workers = timing_out + 1;
-	return run_one(b, producers, workers, 64, per, false, 0, 0);
-}
-
-static int run_one(enum readyq_backend b, unsigned int producers,
-		   unsigned int workers, unsigned int mailboxes,
-		   unsigned long per, bool chaos, unsigned int burst,
-		   uint32_t flags)
+/*
+ * One run; @park: a wake-up run (see the top), in which @timing_out of
+ * the @workers time out.
+ */
+static int run_mode(enum readyq_backend b, unsigned int producers,
+		    unsigned int workers, unsigned int mailboxes,
+		    unsigned long per, bool chaos, unsigned int burst,
+		    uint32_t flags, bool park, unsigned int timing_out)
 {
 	struct readyq_config cfg;
 	struct readyq_stats st;
@@ -300,9 +289,8 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	r.per_producer = per;
 	r.chaos = chaos;
 	r.burst = burst;
-	r.park = park_workers != 0;
-	r.timing_out = park_workers ? park_workers - 1 : 0;
-	park_workers = 0;
+	r.park = park;
+	r.timing_out = timing_out;
 	r.pending = calloc(mailboxes, sizeof(*r.pending));
 	r.in_turn = calloc(mailboxes, sizeof(*r.in_turn));
 	t = calloc(nt, sizeof(*t));
@@ -377,6 +365,23 @@ static int run_one(enum readyq_backend b, unsigned int producers,
 	free(t);
 	free(args);
 	return bad;
+}
+
+static int run_one(enum readyq_backend b, unsigned int producers,
+		   unsigned int workers, unsigned int mailboxes,
+		   unsigned long per, bool chaos, unsigned int burst,
+		   uint32_t flags)
+{
+	return run_mode(b, producers, workers, mailboxes, per, chaos, burst,
+			flags, false, 0);
+}
+
+static int run_park(enum readyq_backend b, unsigned int producers,
+		    unsigned int workers, unsigned int timing_out,
+		    unsigned long per)
+{
+	return run_mode(b, producers, workers, 64, per, false, 0, 0, true,
+			timing_out);
 }
 
 int main(int argc, char **argv)
