@@ -112,19 +112,18 @@ static void *steady_worker(void *p)
 	return NULL;
 }
 
-static void steady_send(struct steady_run *r, struct readyq_index *idx,
-			size_t *k)
+/* Registers @idx[0..@k): one call, batched or not (then @k is 1). */
+static void steady_flush(struct steady_run *r, struct readyq_index *idx,
+			 size_t k)
 {
-	if (!r->v->batch) {
-		if (r->v->reg(r->h, idx[0]) < 0)
-			atomic_fetch_add(&r->errors, 1);
-		return;
-	}
-	if (++*k < STEADY_REG_BATCH)
-		return;
-	if (r->v->reg_batch(r->h, idx, *k) != (ssize_t)*k)
+	ssize_t rc;
+
+	if (r->v->batch)
+		rc = r->v->reg_batch(r->h, idx, k);
+	else
+		rc = r->v->reg(r->h, idx[0]) < 0 ? -1 : 1;
+	if (rc != (ssize_t)k)
 		atomic_fetch_add(&r->errors, 1);
-	*k = 0;
 }
 
 static void *steady_producer(void *p)
@@ -133,8 +132,8 @@ static void *steady_producer(void *p)
 	struct steady_run *r = a->r;
 	uint64_t x = 0x9e3779b97f4a7c15ull ^ (a->id + 1);
 	struct readyq_index idx[STEADY_REG_BATCH];
+	size_t k = 0, per_call = r->v->batch ? STEADY_REG_BATCH : 1;
 	unsigned long i;
-	size_t k = 0;
 
 	memset(idx, 0, sizeof(idx));
 	for (i = 0; i < r->per_producer; i++) {
@@ -143,12 +142,13 @@ static void *steady_producer(void *p)
 		x ^= x << 17;
 		idx[k].slot = (uint32_t)(x % r->mailboxes);
 		atomic_fetch_add(&r->pending[idx[k].slot], 1);
-		steady_send(r, &idx[r->v->batch ? 0 : k], &k);
-		if (!r->v->batch)
+		if (++k == per_call) {
+			steady_flush(r, idx, k);
 			k = 0;
+		}
 	}
-	if (r->v->batch && k && r->v->reg_batch(r->h, idx, k) != (ssize_t)k)
-		atomic_fetch_add(&r->errors, 1);
+	if (k)
+		steady_flush(r, idx, k);
 	return NULL;
 }
 
