@@ -362,13 +362,13 @@ static inline void lk_nr_queued_add(struct locked *b, int32_t delta)
 }
 
 /* Unlock, then tell the sleepers what @kick says (see waitq.h). */
-static inline void lk_unlock_kick(struct locked *b, enum rq_kick kick)
+static inline void lk_unlock_kick(struct locked *b, unsigned int kicks)
 {
 	rq_unlock(&b->lock);
-	if (kick == RQ_KICK_NONE)
+	if (kicks == RQ_KICK_NONE)
 		return;
 	rq_smp_mb__after_unlock();
-	rq_waitq_kick_for(b->wq, kick);
+	rq_waitq_kick_for(b->wq, kicks);
 }
 
 /* IDLE (or just detached) -> QUEUED at the tail. */
@@ -608,7 +608,7 @@ static ssize_t lk_reg_batch(void *be, const struct readyq_index *idx,
 			    size_t n)
 {
 	struct locked *b = be;
-	bool queued = false;
+	unsigned int kicks = RQ_KICK_NONE;
 	size_t i;
 	int rc = 0;
 
@@ -619,9 +619,10 @@ static ssize_t lk_reg_batch(void *be, const struct readyq_index *idx,
 				     idx[i]);
 		if (rc < 0)
 			break;
-		queued |= rc == 1;
+		if (rc == 1)
+			kicks = RQ_KICK_WORK;
 	}
-	lk_unlock_kick(b, queued ? RQ_KICK_WORK : RQ_KICK_NONE);
+	lk_unlock_kick(b, kicks);
 	return i ? (ssize_t)i : rc;
 }
 
@@ -836,7 +837,7 @@ static ssize_t lk_complete_batch(void *be, const struct readyq_index *idx,
 				 const struct readyq_result *res, size_t n)
 {
 	struct locked *b = be;
-	bool work = false, timer = false;
+	unsigned int kicks = RQ_KICK_NONE;
 	enum rq_kick kick;
 	size_t i;
 	int rc = 0;
@@ -846,15 +847,9 @@ static ssize_t lk_complete_batch(void *be, const struct readyq_index *idx,
 		rc = lk_complete_rec(b, idx[i], &res[i], &kick);
 		if (rc < 0)
 			break;
-		work |= kick == RQ_KICK_WORK;
-		timer |= kick == RQ_KICK_TIMER;
+		kicks |= kick;
 	}
-	rq_unlock(&b->lock);
-	rq_smp_mb__after_unlock();
-	if (work)
-		rq_waitq_kick(b->wq);
-	if (timer)
-		rq_waitq_kick_timer(b->wq);
+	lk_unlock_kick(b, kicks);
 	return i ? (ssize_t)i : rc;
 }
 

@@ -1045,7 +1045,7 @@ static ssize_t lf_reg_batch(void *be, const struct readyq_index *idx,
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
-	bool queued = false;
+	unsigned int kicks = RQ_KICK_NONE;
 	struct lf_ent *e;
 	size_t i;
 	int rc = 0;
@@ -1057,11 +1057,11 @@ static ssize_t lf_reg_batch(void *be, const struct readyq_index *idx,
 		rc = lf_register_ent(b, sh, e, idx[i].generation, false);
 		if (rc < 0)
 			break;
-		queued |= rc == 1;
+		if (rc == 1)
+			kicks = RQ_KICK_WORK;
 	}
 	/* Published by lf_try_queue()'s seq_cst q_in increments. */
-	if (queued)
-		rq_waitq_kick(b->wq);
+	rq_waitq_kick_for(b->wq, kicks);
 	return i ? (ssize_t)i : rc;
 }
 
@@ -1445,7 +1445,7 @@ static ssize_t lf_complete_batch(void *be, const struct readyq_index *idx,
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
-	bool work = false, timer = false;
+	unsigned int kicks = RQ_KICK_NONE;
 	enum rq_kick kick;
 	size_t i;
 	int rc = 0;
@@ -1454,13 +1454,9 @@ static ssize_t lf_complete_batch(void *be, const struct readyq_index *idx,
 		rc = lf_complete_one(b, sh, idx[i], &res[i], &kick);
 		if (rc < 0)
 			break;
-		work |= kick == RQ_KICK_WORK;
-		timer |= kick == RQ_KICK_TIMER;
+		kicks |= kick;
 	}
-	if (work)
-		rq_waitq_kick(b->wq);
-	if (timer)
-		rq_waitq_kick_timer(b->wq);
+	rq_waitq_kick_for(b->wq, kicks);
 	return i ? (ssize_t)i : rc;
 }
 

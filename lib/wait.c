@@ -58,13 +58,13 @@
 
 void rq_waitq_init(struct rq_waitq *wq)
 {
+	int i;
+
 	atomic_init(&wq->seq, 0);
 	atomic_init(&wq->sleepers, 0);
 	atomic_init(&wq->searching, 0);
 	atomic_init(&wq->timer_owner, 0);
 	atomic_init(&wq->shutdown, false);
-	int i;
-
 	for (i = 0; i < RQ_WAIT_SHARDS; i++) {
 		atomic_init(&wq->sh[i].waits, 0);
 		atomic_init(&wq->sh[i].wakeups, 0);

@@ -74,10 +74,11 @@ struct rq_waitq {
 };
 
 /* What an op that changed the state must tell the sleepers. */
+/* Bit flags: a batch of ops ORs what each of them needs. */
 enum rq_kick {
-	RQ_KICK_NONE, /* nothing new for a waiter */
-	RQ_KICK_WORK, /* an index became QUEUED: wake one sleeper */
-	RQ_KICK_TIMER, /* the earliest deadline moved earlier */
+	RQ_KICK_NONE = 0, /* nothing new for a waiter */
+	RQ_KICK_WORK = 1, /* an index became QUEUED: wake one sleeper */
+	RQ_KICK_TIMER = 2, /* the earliest deadline moved earlier */
 };
 
 void rq_waitq_init(struct rq_waitq *wq);
@@ -127,12 +128,15 @@ static inline void rq_waitq_count_call(struct rq_waitq *wq)
 	atomic_fetch_add_explicit(&wq->wake_calls, 1, memory_order_relaxed);
 }
 
-/* Tell the sleepers what @kick says; same context as rq_waitq_kick(). */
-static inline void rq_waitq_kick_for(struct rq_waitq *wq, enum rq_kick kick)
+/*
+ * Tell the sleepers what @kicks (enum rq_kick flags, ORed) say, each
+ * once; same context as rq_waitq_kick().
+ */
+static inline void rq_waitq_kick_for(struct rq_waitq *wq, unsigned int kicks)
 {
-	if (kick == RQ_KICK_WORK)
+	if (kicks & RQ_KICK_WORK)
 		rq_waitq_kick(wq);
-	else if (kick == RQ_KICK_TIMER)
+	if (kicks & RQ_KICK_TIMER)
 		rq_waitq_kick_timer(wq);
 }
 

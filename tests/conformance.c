@@ -1349,7 +1349,7 @@ START_TEST(histogram_delay_lands_in_bucket)
 }
 END_TEST
 
-/* Sleep 2 ms between drain and complete: the turn time. */
+/* Sleep 20 ms between drain and complete: the turn time. */
 START_TEST(histogram_turn_lands_in_bucket)
 {
 	struct readyq *hq = mkq_hist(_i);
