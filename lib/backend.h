@@ -11,9 +11,10 @@
  * max > 0 and every enum in a result is valid.
  *
  * Shared pieces, one header each: compiler.h (liburcu's helpers, debug
- * assertions), alloc.h, clock.h, futex.h, lock.h, waitq.h (waking
- * sleepers), susp.h (the suspension set), state.h (the state machine and
- * the export format).
+ * assertions), alloc.h, clock.h, futex.h, lock.h, thread.h (a number
+ * per thread, for counter shards), waitq.h (waking sleepers), susp.h
+ * (the suspension set), state.h (the state machine and the export
+ * format).
  */
 #ifndef READYQ_BACKEND_H
 #define READYQ_BACKEND_H

@@ -25,20 +25,7 @@
 #define RQ_CPUID_INVARIANT_TSC (1u << 8) /* EDX of the power leaf */
 
 struct rq_hist_clock rq_hist_clock;
-rq_thread_local uint32_t rq_hist_tid;
-
-static _Atomic uint32_t rq_hist_next_tid;
 static pthread_once_t rq_hist_once = PTHREAD_ONCE_INIT;
-
-/* A thread's shard number, never 0 (0: not assigned yet). */
-uint32_t rq_hist_new_tid(void)
-{
-	uint32_t t = atomic_fetch_add_explicit(&rq_hist_next_tid, 1,
-					       memory_order_relaxed) + 1;
-
-	rq_hist_tid = t ? t : 1;
-	return rq_hist_tid;
-}
 
 #ifdef RQ_HAVE_TSC
 static bool rq_tsc_invariant(void)

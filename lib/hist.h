@@ -36,6 +36,7 @@
 #include "compiler.h"
 #include "clock.h"
 #include "probes.h"
+#include "thread.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -85,13 +86,11 @@ struct rq_hist_clock {
 };
 
 extern struct rq_hist_clock rq_hist_clock;
-extern rq_thread_local uint32_t rq_hist_tid;
 
 struct rq_hist *rq_hist_new(const void *q);
 void rq_hist_free(struct rq_hist *h);
 void rq_hist_read(const struct rq_hist *h, enum rq_hist_kind k,
 		  uint64_t *buckets, size_t n);
-uint32_t rq_hist_new_tid(void);
 
 /* Now, in ticks: only differences of two stamps mean anything. */
 static inline uint64_t rq_hist_now(void)
@@ -126,13 +125,10 @@ static inline unsigned int rq_hist_bucket(uint64_t ns)
 static inline void rq_hist_add(struct rq_hist *h, enum rq_hist_kind k,
 			       uint64_t ns)
 {
-	uint32_t t = rq_hist_tid;
-
-	if (caa_unlikely(!t))
-		t = rq_hist_new_tid();
 	atomic_fetch_add_explicit(
-		&h->sh[t & (RQ_HIST_SHARDS - 1)].n[k][rq_hist_bucket(ns)], 1,
-		memory_order_relaxed);
+		&h->sh[rq_thread_id() & (RQ_HIST_SHARDS - 1)]
+			 .n[k][rq_hist_bucket(ns)],
+		1, memory_order_relaxed);
 }
 
 /* An index stamped @stamp drained at @now: its queue delay. */

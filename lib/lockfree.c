@@ -125,6 +125,7 @@
 #include "clock.h"
 #include "lock.h"
 #include "susp.h"
+#include "thread.h"
 #include "tsan.h"
 
 #include <urcu-bp.h>
@@ -259,10 +260,8 @@ struct lockfree {
 	uint64_t run_imported; /* X: RUNNING entries brought in by import */
 };
 
-static _Atomic uint32_t lf_next_tid;
 static _Atomic uint64_t lf_next_qid = 1;
 
-static rq_thread_local uint32_t lf_tid;
 
 /* The region this thread used last, in the queue named qid. */
 /*
@@ -339,16 +338,7 @@ static inline bool lf_cas(struct lf_ent *e, uint64_t *w, uint64_t nw)
 
 static inline struct lf_shard *lf_shard(struct lockfree *b)
 {
-	uint32_t t = lf_tid;
-
-	if (caa_unlikely(!t)) {
-		t = atomic_fetch_add_explicit(&lf_next_tid, 1,
-					      memory_order_relaxed) + 1;
-		if (!t)
-			t = 1;
-		lf_tid = t;
-	}
-	return &b->sh[t & (LF_NR_SHARDS - 1)];
+	return &b->sh[rq_thread_id() & (LF_NR_SHARDS - 1)];
 }
 
 #define lf_inc(sh, field)                                                      \

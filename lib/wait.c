@@ -47,6 +47,7 @@
 #include "clock.h"
 #include "futex.h"
 #include "probes.h"
+#include "thread.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -441,17 +442,10 @@ static bool rq_search(struct rq_waitq *wq, const struct readyq_ops *ops,
 	return found || rq_yield_for_work(wq, ops, be);
 }
 
-static _Atomic uint32_t rq_next_thread;
-static rq_thread_local uint32_t rq_thread_nr; /* 0: not numbered yet */
-
 /* This thread's counter shard of @wq. */
 static struct rq_wait_shard *rq_wait_shard(struct rq_waitq *wq)
 {
-	if (caa_unlikely(!rq_thread_nr))
-		rq_thread_nr = atomic_fetch_add_explicit(&rq_next_thread, 1,
-							 memory_order_relaxed) |
-			       (1u << 31);
-	return &wq->sh[rq_thread_nr % RQ_WAIT_SHARDS];
+	return &wq->sh[rq_thread_id() % RQ_WAIT_SHARDS];
 }
 
 /* readyq_stats(): the sums of the per-thread counters. */
