@@ -165,7 +165,7 @@ void rq_waitq_kick_slow(struct rq_waitq *wq)
 }
 
 /**
- * rq_waitq_ramp_up() - after a drain: wake one more worker if work is
+ * rq_waitq_ramp_up_slow() - after a drain: wake one more worker if work is
  * left, threads sleep and nobody searches
  * @wq: the wait queue
  * @ops: its backend
@@ -176,15 +176,12 @@ void rq_waitq_kick_slow(struct rq_waitq *wq)
  * not take everything, so that a burst still reaches every worker (Go's
  * wakep() when the last spinning thread finds work).
  *
- * Context: any; after the drain's own publication.
+ * Context: any; after the drain's own publication; threads sleep
+ * (rq_waitq_ramp_up() checked).
  */
-void rq_waitq_ramp_up(struct rq_waitq *wq, const struct readyq_ops *ops,
-		      void *be)
+void rq_waitq_ramp_up_slow(struct rq_waitq *wq, const struct readyq_ops *ops,
+			   void *be)
 {
-	uint32_t s = atomic_load_explicit(&wq->sleepers, memory_order_seq_cst);
-
-	if (caa_likely(!(s & ~RQ_SLEEPERS_FD)))
-		return;
 	if (atomic_load_explicit(&wq->searching, memory_order_seq_cst) ||
 	    !ops->poll(be))
 		return;

@@ -88,8 +88,8 @@ void rq_waitq_fini(struct rq_waitq *wq);
 void rq_waitq_notify_fd(struct rq_waitq *wq);
 
 void rq_waitq_kick_slow(struct rq_waitq *wq);
-void rq_waitq_ramp_up(struct rq_waitq *wq, const struct readyq_ops *ops,
-		      void *be);
+void rq_waitq_ramp_up_slow(struct rq_waitq *wq, const struct readyq_ops *ops,
+			   void *be);
 void rq_waitq_kick_n(struct rq_waitq *wq, int n);
 void rq_waitq_kick_timer(struct rq_waitq *wq);
 void rq_waitq_wake_all(struct rq_waitq *wq);
@@ -126,6 +126,20 @@ static inline void rq_waitq_kick(struct rq_waitq *wq)
 static inline void rq_waitq_count_call(struct rq_waitq *wq)
 {
 	atomic_fetch_add_explicit(&wq->wake_calls, 1, memory_order_relaxed);
+}
+
+/*
+ * rq_waitq_ramp_up() - after a drain that took work: if threads sleep,
+ * see whether one more should be woken (rq_waitq_ramp_up_slow()).  One
+ * load while nobody sleeps, as rq_waitq_kick().
+ */
+static inline void rq_waitq_ramp_up(struct rq_waitq *wq,
+				    const struct readyq_ops *ops, void *be)
+{
+	if (caa_unlikely(atomic_load_explicit(&wq->sleepers,
+					      memory_order_seq_cst) &
+			 ~RQ_SLEEPERS_FD))
+		rq_waitq_ramp_up_slow(wq, ops, be);
 }
 
 /*
