@@ -22,11 +22,15 @@
  *   QUEUED->RUNNING rq_hist_delay(now - stamp); stamp = now
  *   RUNNING->end    rq_hist_turn(now - stamp)   (a complete's turn end)
  *
- * Counters are sharded per thread (RQ_HIST_SHARDS cache-line aligned
- * shards, summed on read), so recording touches no line shared with
- * other threads but by chance of the thread number.  Each counter is
- * monotonic as read by any thread; per-bucket sums are exact when no
- * call is in flight.
+ * Counters are sharded per thread and summed on read: a thread with a
+ * thread slot below RQ_HIST_OWNED (lib/thread.h) owns the shard of that
+ * number in every queue and adds with a plain load and store (no locked
+ * instruction: the slot is no other live thread's, and a slot handed
+ * over orders the old owner's stores before the new owner's); threads
+ * beyond that share the last shard, with relaxed atomic adds.  Each
+ * counter is monotonic as read by any thread (one writer, or RMWs);
+ * per-bucket sums are exact when no call is in flight.  65 KiB per
+ * queue with the flag.
  *
  * Context: any thread; no locks.
  */
@@ -49,7 +53,8 @@
 #endif
 
 #define RQ_HIST_BUCKETS 64 /* bucket i: 2^i <= ns < 2^(i+1) */
-#define RQ_HIST_SHARDS 16 /* a power of two */
+#define RQ_HIST_OWNED 64 /* shards owned by thread slots 0 .. 63 */
+#define RQ_HIST_SHARDS (RQ_HIST_OWNED + 1) /* the last is shared */
 #define RQ_TSC_SHIFT 32 /* ns = ticks * mult >> RQ_TSC_SHIFT */
 
 enum rq_hist_kind {
@@ -64,7 +69,9 @@ struct rq_hist_shard {
 
 /*
  * struct rq_hist - one queue's histograms
- * @sh: A: per-thread shards, added to with relaxed RMW, summed on read
+ * @sh: A: per-thread shards, summed on read (relaxed loads); W: the
+ *	owning thread (relaxed load and store), or any thread for the
+ *	shared last one (relaxed RMW)
  * @q: I: the queue, for the USDT probes (the handle other probes carry)
  */
 struct rq_hist {
@@ -102,6 +109,18 @@ static inline uint64_t rq_hist_now(void)
 	return rq_now_ns();
 }
 
+/*
+ * One call's clock reading, taken at its first use: *@now is 0 until
+ * then (ticks are never 0), so that what one call stamps (a batch, a
+ * complete and the requeue it makes) costs one read.
+ */
+static inline uint64_t rq_hist_lazy(uint64_t *now)
+{
+	if (!*now)
+		*now = rq_hist_now();
+	return *now;
+}
+
 /* @to - @from in ns; 0 when @to is earlier (TSC skew between CPUs). */
 static inline uint64_t rq_hist_ns(uint64_t from, uint64_t to)
 {
@@ -125,10 +144,18 @@ static inline unsigned int rq_hist_bucket(uint64_t ns)
 static inline void rq_hist_add(struct rq_hist *h, enum rq_hist_kind k,
 			       uint64_t ns)
 {
-	atomic_fetch_add_explicit(
-		&h->sh[rq_thread_id() & (RQ_HIST_SHARDS - 1)]
-			 .n[k][rq_hist_bucket(ns)],
-		1, memory_order_relaxed);
+	uint32_t s = rq_thread_slot();
+	_Atomic uint64_t *c;
+
+	if (caa_likely(s < RQ_HIST_OWNED)) {
+		c = &h->sh[s].n[k][rq_hist_bucket(ns)];
+		atomic_store_explicit(
+			c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			memory_order_relaxed);
+	} else {
+		c = &h->sh[RQ_HIST_OWNED].n[k][rq_hist_bucket(ns)];
+		atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+	}
 }
 
 /* An index stamped @stamp drained at @now: its queue delay. */

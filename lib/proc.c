@@ -15,6 +15,7 @@
  *            call_rcu_after_fork_child() a new resize worker thread
  *            qs_fork_child()             the other threads' reader
  *                                        records freed
+ *            rq_thread_fork_child()      the other threads' slots free
  *            rq_fork_lock made anew
  *
  * Lock order: a queue's switch lock, then rq_fork_lock (read side, in
@@ -30,6 +31,7 @@
 #include <config.h>
 #include "proc.h"
 #include "quiesce.h"
+#include "thread.h"
 
 #include <urcu-bp.h>
 
@@ -69,6 +71,7 @@ static void rq_fork_child(void)
 	urcu_bp_after_fork_child();
 	call_rcu_after_fork_child();
 	qs_fork_child();
+	rq_thread_fork_child();
 	rq_fork_lock = fresh;
 }
 

@@ -21,6 +21,13 @@
  * the first 40% of the messages, then leave: a lost wake-up after that
  * stalls a burst for 5 s and fails the run.
  *
+ * Histogram runs (hist_threads()): thread slots (lib/thread.h) make the
+ * histogram counters thread-owned, so a slot handed from an exited thread
+ * to a new one, and threads beyond the owned shards, are exercised:
+ * generations of short-lived threads, then more threads at once than
+ * there are owned shards, all on one queue; every drained index must be
+ * counted exactly once in each histogram.
+ *
  * Usage: stress [SECONDS_SCALE]  (default 1: a few seconds in all)
  * RQ_STRESS_PERCENT=P in the environment runs P% of that volume (the
  * sanitizer builds of make check use 50).
@@ -384,6 +391,93 @@ static int run_park(enum readyq_backend b, unsigned int producers,
 			timing_out);
 }
 
+#define HIST_CHURN_THREADS 6 /* live at once, per generation */
+#define HIST_CHURN_GENERATIONS 40
+#define HIST_WIDE_THREADS 80 /* more than the 64 owned shards */
+#define HIST_OPS 4000
+
+struct hist_arg {
+	struct readyq *q;
+	unsigned int id;
+	_Atomic bool *go;
+	_Atomic int failed;
+};
+
+/* Register this thread's own slots, drain whatever is there, complete it. */
+static void *hist_thread(void *p)
+{
+	struct hist_arg *a = p;
+	struct readyq_result res = readyq_result_completed(false);
+	struct readyq_index out[8];
+	unsigned int i;
+	ssize_t n, j;
+
+	while (!atomic_load(a->go))
+		sched_yield();
+	for (i = 0; i < HIST_OPS; i++) {
+		struct readyq_index idx = { .slot = a->id * 16 + i % 16 };
+
+		if (readyq_register(a->q, idx) < 0)
+			atomic_fetch_add(&a->failed, 1);
+		if (i % 4)
+			continue;
+		n = readyq_drain(a->q, out, 8);
+		for (j = 0; j < n; j++)
+			if (readyq_complete(a->q, out[j], &res))
+				atomic_fetch_add(&a->failed, 1);
+	}
+	return NULL;
+}
+
+/* @nt threads at once, @gens times over; then the rest drained. */
+static int hist_threads(enum readyq_backend b, unsigned int nt,
+			unsigned int gens)
+{
+	struct readyq_result res = readyq_result_completed(false);
+	struct readyq_config cfg;
+	struct hist_arg args[HIST_WIDE_THREADS];
+	pthread_t t[HIST_WIDE_THREADS];
+	struct readyq_index out[64];
+	struct readyq_stats st;
+	struct readyq *q;
+	_Atomic bool go;
+	unsigned int g, i;
+	ssize_t n, j;
+	int bad = 0;
+
+	readyq_config_init(&cfg);
+	cfg.backend = b;
+	cfg.flags = HIST;
+	if (readyq_create(&cfg, &q))
+		return 1;
+	for (g = 0; g < gens; g++) {
+		atomic_store(&go, false);
+		for (i = 0; i < nt; i++) {
+			args[i] = (struct hist_arg){ .q = q, .go = &go,
+						     .id = g * nt + i };
+			pthread_create(&t[i], NULL, hist_thread, &args[i]);
+		}
+		atomic_store(&go, true);
+		for (i = 0; i < nt; i++) {
+			pthread_join(t[i], NULL);
+			bad += atomic_load(&args[i].failed);
+		}
+	}
+	while ((n = readyq_drain(q, out, 64)) > 0)
+		for (j = 0; j < n; j++)
+			bad += readyq_complete(q, out[j], &res) != 0;
+	readyq_stats(q, &st);
+	printf("hist threads: %s, %u threads x %u generations\n",
+	       readyq_backend_name(b), nt, gens);
+	if (bad || st.drained < (uint64_t)nt * gens || !hist_exact(q, &st)) {
+		printf("FAIL: %d errors, %llu drained\n", bad,
+		       (unsigned long long)st.drained);
+		bad++;
+	}
+	readyq_destroy(q);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long scale = argc > 1 ? strtoul(argv[1], NULL, 0) : 1;
@@ -406,7 +500,10 @@ int main(int argc, char **argv)
 		/* Lost wake-ups: parked, searching and timing-out workers. */
 		failed += run_park(b, 2, 3, 1, per / 8);
 		failed += run_park(b, 1, 4, 2, per / 8);
-		ran += 9;
+		failed += hist_threads(b, HIST_CHURN_THREADS,
+				       HIST_CHURN_GENERATIONS);
+		failed += hist_threads(b, HIST_WIDE_THREADS, 1);
+		ran += 11;
 		if (b != READYQ_BACKEND_ADAPTIVE)
 			continue;
 		/* Hundreds of forced migrations, exact accounting. */
