@@ -90,8 +90,11 @@
  *
  * Histograms (READYQ_FLAG_HISTOGRAMS, hist.h): with @hist set, every
  * region's slots live in its page, even the first (r->first stays EMPTY,
- * only its slot names the region), and pages are struct lf_hpage: the
- * entries, then one 64-bit stamp per entry (lf_stamp()).  The thread
+ * only its slot names the region), and pages are arrays of struct
+ * lf_sent: each entry followed by its 64-bit stamp (lf_stamp()), 32
+ * bytes, cache-line aligned, so that the stamp travels between the
+ * enqueuer's and the drainer's CPUs with the line of the entry's word,
+ * not as a second miss (lf_page_ent()).  The thread
  * whose CAS makes a word QUEUED stores the enqueue time before it pushes
  * the link, so the drainer that pops the link reads it; the drainer
  * stores the drain time, the turn's owner reads it at complete.  (A
@@ -183,11 +186,18 @@ struct lf_page {
 	struct lf_ent ent[LF_PAGE];
 };
 
-/* A page with stamps (@hist set): rq_hist_now() ticks per entry. */
-struct lf_hpage {
-	struct lf_page p; /* first: an entry's page is its lf_hpage */
-	_Atomic uint64_t ts[LF_PAGE]; /* A: see the header, "Histograms" */
+/*
+ * An entry of a page with stamps (@hist set): its rq_hist_now() ticks
+ * on the same cache line as its word.
+ */
+struct lf_sent {
+	struct lf_ent e;
+	_Atomic uint64_t ts; /* A: see the header, "Histograms" */
 };
+
+_Static_assert(sizeof(struct lf_sent) == 32 &&
+		       CAA_CACHE_LINE_SIZE % sizeof(struct lf_sent) == 0,
+	       "struct lf_sent: an entry and its stamp share a cache line");
 
 /*
  * struct lf_region - the hash table's unit: LF_PAGE consecutive slots
@@ -311,13 +321,19 @@ static inline uint64_t lf_load(struct lf_ent *e)
 	return atomic_load_explicit(&e->word, memory_order_acquire);
 }
 
-/* The stamp of @e, which lives in a struct lf_hpage (@hist set only). */
+/* The stamp of @e, which is a struct lf_sent's (@hist set only). */
 static inline _Atomic uint64_t *lf_stamp(const struct lf_ent *e)
 {
-	uint32_t i = e->link.slot & (LF_PAGE - 1);
-	struct lf_hpage *hp = (struct lf_hpage *)(uintptr_t)(e - i);
+	return &caa_container_of(e, struct lf_sent, e)->ts;
+}
 
-	return &hp->ts[i];
+/* Entry @i of page @p, which has stamps if @stamped (struct lf_sent). */
+static inline struct lf_ent *lf_page_ent(struct lf_page *p, uint32_t i,
+					 bool stamped)
+{
+	if (caa_unlikely(stamped))
+		return &((struct lf_sent *)(void *)p)[i].e;
+	return &p->ent[i];
 }
 
 static inline void lf_stamp_set(const struct lf_ent *e, uint64_t t)
@@ -507,13 +523,14 @@ static struct lf_page *lf_page_get(struct lf_region *r, bool create,
 	if (p || !create)
 		return p;
 	/* every word RQ_ST_EMPTY, every stamp 0 */
-	p = rq_calloc(1, stamped ? sizeof(struct lf_hpage) : sizeof(*p));
+	p = stamped ? rq_zalloc_aligned(LF_PAGE * sizeof(struct lf_sent)) :
+		      rq_calloc(1, sizeof(*p));
 	if (!p) {
 		*rc = -ENOMEM;
 		return NULL;
 	}
 	for (i = 0; i < LF_PAGE; i++)
-		p->ent[i].link.slot = base | i;
+		lf_page_ent(p, i, stamped)->link.slot = base | i;
 	if (atomic_compare_exchange_strong_explicit(&r->page, &none, p,
 						    memory_order_acq_rel,
 						    memory_order_acquire))
@@ -576,7 +593,7 @@ static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 			return NULL;
 		c->page = p;
 	}
-	return &p->ent[slot & (LF_PAGE - 1)];
+	return lf_page_ent(p, slot & (LF_PAGE - 1), b->hist);
 }
 
 /* ---- the FIFO ---- */
@@ -617,13 +634,14 @@ static struct lf_qel *lf_qel_new(struct lf_ent *e)
  * QUEUED/RUNNING accounting is settled here; SUSPENDED/DELAYED is the
  * caller's (under @rare).  @reg: a register, counted as registered once
  * the CAS succeeded (a count derived from q_in could step backwards).
+ * *@now: the caller's clock reading (rq_hist_lazy()), with histograms.
  *
  * Return: true when queued (the caller kicks the wait queue), false when
  * the word changed (*@w has the new value).
  */
 static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 			 struct lf_ent *e, uint64_t *w, uint32_t gen,
-			 struct lf_qel **elp, bool reg)
+			 struct lf_qel **elp, bool reg, uint64_t *now)
 {
 	struct lf_qel *el = NULL;
 	uint64_t nw, old = *w;
@@ -645,7 +663,7 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	else if (lf_state(old) == RQ_ST_RUNNING)
 		lf_inc(sh, run_out);
 	if (caa_unlikely(b->hist)) /* before the push: the drainer reads it */
-		lf_stamp_set(e, rq_hist_now());
+		lf_stamp_set(e, rq_hist_lazy(now));
 	if (el) {
 		*elp = NULL;
 		lf_push(b, &el->link);
@@ -711,7 +729,7 @@ static int lf_susp_to_queue(struct lockfree *b, struct lf_shard *sh,
 			    bool reg)
 {
 	struct lf_qel *el = NULL;
-	uint64_t w = lf_load(e);
+	uint64_t w = lf_load(e), now = 0;
 
 	for (;;) {
 		if (lf_gen(w) != gen || !lf_is_susp(w))
@@ -726,7 +744,7 @@ static int lf_susp_to_queue(struct lockfree *b, struct lf_shard *sh,
 				return -ENOMEM;
 			continue;
 		}
-		if (lf_try_queue(b, sh, e, &w, ngen, &el, reg)) {
+		if (lf_try_queue(b, sh, e, &w, ngen, &el, reg, &now)) {
 			/* w still holds the old word on success. */
 			lf_detach(b, w);
 			rq_free(el);
@@ -946,7 +964,7 @@ static int lf_reset_parked(struct lockfree *b, struct lf_shard *sh,
  */
 static int lf_register_queue(struct lockfree *b, struct lf_shard *sh,
 			     struct lf_ent *e, uint64_t *w, uint32_t gen,
-			     struct lf_qel **elp)
+			     struct lf_qel **elp, uint64_t *now)
 {
 	int rc;
 
@@ -961,7 +979,7 @@ static int lf_register_queue(struct lockfree *b, struct lf_shard *sh,
 		if (!*elp)
 			return -ENOMEM;
 	}
-	return lf_try_queue(b, sh, e, w, gen, elp, true) ? 1 : 0;
+	return lf_try_queue(b, sh, e, w, gen, elp, true, now) ? 1 : 0;
 }
 
 /*
@@ -969,10 +987,11 @@ static int lf_register_queue(struct lockfree *b, struct lf_shard *sh,
  * (@in_complete) a ready/yield completion on one that is not running.
  * Returns 1 (queued: the caller kicks), 0, -ESTALE, -ENOMEM, or -EAGAIN
  * when @in_complete and the entry turned RUNNING meanwhile (the caller
- * finishes the turn instead).
+ * finishes the turn instead).  *@now: as lf_try_queue()'s.
  */
 static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
-			   struct lf_ent *e, uint32_t gen, bool in_complete)
+			   struct lf_ent *e, uint32_t gen, bool in_complete,
+			   uint64_t *now)
 {
 	struct lf_qel *el = NULL;
 	uint64_t w = lf_load(e);
@@ -985,7 +1004,7 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 			rc = -ESTALE;
 			goto out;
 		case RQ_REG_QUEUE:
-			rc = lf_register_queue(b, sh, e, &w, gen, &el);
+			rc = lf_register_queue(b, sh, e, &w, gen, &el, now);
 			if (rc)
 				goto out;
 			continue;
@@ -1018,18 +1037,19 @@ static int lf_reg(void *be, struct readyq_index idx)
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
 	struct lf_ent *e;
+	uint64_t now = 0;
 	int rc;
 
 	e = lf_find(b, idx.slot, true, &rc);
 	if (!e)
 		return rc;
-	rc = lf_register_ent(b, sh, e, idx.generation, false);
+	rc = lf_register_ent(b, sh, e, idx.generation, false, &now);
 	if (rc == 1)
 		rq_waitq_kick(b->wq);
 	return rc;
 }
 
-/* Registers one by one, then one wake decision. */
+/* Registers one by one (one clock reading), then one wake decision. */
 static ssize_t lf_reg_batch(void *be, const struct readyq_index *idx,
 			    size_t n)
 {
@@ -1037,6 +1057,7 @@ static ssize_t lf_reg_batch(void *be, const struct readyq_index *idx,
 	struct lf_shard *sh = lf_shard(b);
 	unsigned int kicks = RQ_KICK_NONE;
 	struct lf_ent *e;
+	uint64_t now = 0;
 	size_t i;
 	int rc = 0;
 
@@ -1044,7 +1065,8 @@ static ssize_t lf_reg_batch(void *be, const struct readyq_index *idx,
 		e = lf_find(b, idx[i].slot, true, &rc);
 		if (!e)
 			break;
-		rc = lf_register_ent(b, sh, e, idx[i].generation, false);
+		rc = lf_register_ent(b, sh, e, idx[i].generation, false,
+				     &now);
 		if (rc < 0)
 			break;
 		if (rc == 1)
@@ -1290,7 +1312,8 @@ out:
 
 /* A RUNNING entry (word @w) back to the queue: 0, -EAGAIN, -ENOMEM. */
 static int lf_requeue(struct lockfree *b, struct lf_shard *sh,
-		      struct lf_ent *e, uint64_t w, enum rq_kick *kick)
+		      struct lf_ent *e, uint64_t w, enum rq_kick *kick,
+		      uint64_t *now)
 {
 	struct lf_qel *el = NULL;
 	int rc = -EAGAIN;
@@ -1300,7 +1323,7 @@ static int lf_requeue(struct lockfree *b, struct lf_shard *sh,
 		if (!el)
 			return -ENOMEM;
 	}
-	if (lf_try_queue(b, sh, e, &w, lf_gen(w), &el, false)) {
+	if (lf_try_queue(b, sh, e, &w, lf_gen(w), &el, false, now)) {
 		*kick = RQ_KICK_WORK;
 		rc = 0;
 	}
@@ -1314,13 +1337,14 @@ static int lf_requeue(struct lockfree *b, struct lf_shard *sh,
  */
 static int lf_finish_turn(struct lockfree *b, struct lf_shard *sh,
 			  struct lf_ent *e, uint64_t w,
-			  const struct readyq_result *res, enum rq_kick *kick)
+			  const struct readyq_result *res, enum rq_kick *kick,
+			  uint64_t *now)
 {
 	enum rq_state st;
 
 	switch (rq_turn_end(res, w & LF_NOTIFIED)) {
 	case RQ_END_REQUEUE:
-		return lf_requeue(b, sh, e, w, kick);
+		return lf_requeue(b, sh, e, w, kick, now);
 	case RQ_END_PARK:
 		return lf_park(b, sh, e, w, res, kick);
 	case RQ_END_IDLE:
@@ -1336,21 +1360,25 @@ static int lf_finish_turn(struct lockfree *b, struct lf_shard *sh,
 	return 0;
 }
 
-/* lf_finish_turn(), and with histograms the turn's time. */
+/*
+ * lf_finish_turn(), and with histograms the turn's time: the turn ends
+ * at the reading a requeue stamps (one clock read for both).
+ */
 static int lf_end_turn(struct lockfree *b, struct lf_shard *sh,
 		       struct lf_ent *e, uint64_t w,
-		       const struct readyq_result *res, enum rq_kick *kick)
+		       const struct readyq_result *res, enum rq_kick *kick,
+		       uint64_t *now)
 {
 	uint64_t start;
 	int rc;
 
 	if (caa_likely(!b->hist))
-		return lf_finish_turn(b, sh, e, w, res, kick);
+		return lf_finish_turn(b, sh, e, w, res, kick, now);
 	start = lf_stamp_get(e); /* a requeue stamps it again */
-	rc = lf_finish_turn(b, sh, e, w, res, kick);
+	rc = lf_finish_turn(b, sh, e, w, res, kick, now);
 	if (!rc)
 		rq_hist_turn(b->hist, e->link.slot, lf_gen(w), start,
-			     rq_hist_now());
+			     rq_hist_lazy(now));
 	return rc;
 }
 
@@ -1361,13 +1389,14 @@ static int lf_end_turn(struct lockfree *b, struct lf_shard *sh,
  */
 static int lf_outside_turn(struct lockfree *b, struct lf_shard *sh,
 			   struct lf_ent *e, uint32_t gen,
-			   const struct readyq_result *res, enum rq_kick *kick)
+			   const struct readyq_result *res, enum rq_kick *kick,
+			   uint64_t *now)
 {
 	int rc;
 
 	switch (rq_outside_turn(res)) {
 	case RQ_OUT_REGISTER:
-		rc = lf_register_ent(b, sh, e, gen, true);
+		rc = lf_register_ent(b, sh, e, gen, true, now);
 		if (rc == 1)
 			*kick = RQ_KICK_WORK;
 		break;
@@ -1381,10 +1410,14 @@ static int lf_outside_turn(struct lockfree *b, struct lf_shard *sh,
 	return rc < 0 ? rc : 0;
 }
 
-/* complete() without its wake-up: 0 with *@kick set, or a negative errno. */
+/*
+ * complete() without its wake-up: 0 with *@kick set, or a negative errno.
+ * *@now: the clock reading shared by the caller's completions.
+ */
 static int lf_complete_one(struct lockfree *b, struct lf_shard *sh,
 			   struct readyq_index idx,
-			   const struct readyq_result *res, enum rq_kick *kick)
+			   const struct readyq_result *res, enum rq_kick *kick,
+			   uint64_t *now)
 {
 	struct lf_ent *e;
 	uint64_t w;
@@ -1405,10 +1438,10 @@ static int lf_complete_one(struct lockfree *b, struct lf_shard *sh,
 			lf_inc(sh, stale);
 			return -ESTALE;
 		} else if (lf_state(w) == RQ_ST_RUNNING) {
-			rc = lf_end_turn(b, sh, e, w, res, kick);
+			rc = lf_end_turn(b, sh, e, w, res, kick, now);
 		} else {
 			rc = lf_outside_turn(b, sh, e, idx.generation, res,
-					     kick);
+					     kick, now);
 		}
 	} while (rc == -EAGAIN);
 	if (!rc)
@@ -1421,15 +1454,19 @@ static int lf_complete(void *be, struct readyq_index idx,
 {
 	struct lockfree *b = be;
 	enum rq_kick kick;
+	uint64_t now = 0;
 	int rc;
 
-	rc = lf_complete_one(b, lf_shard(b), idx, res, &kick);
+	rc = lf_complete_one(b, lf_shard(b), idx, res, &kick, &now);
 	if (!rc)
 		rq_waitq_kick_for(b->wq, kick);
 	return rc;
 }
 
-/* Completions one by one, then one wake decision (see lk_complete_batch). */
+/*
+ * Completions one by one, sharing one clock reading, then one wake
+ * decision (see lk_complete_batch).
+ */
 static ssize_t lf_complete_batch(void *be, const struct readyq_index *idx,
 				 const struct readyq_result *res, size_t n)
 {
@@ -1437,11 +1474,12 @@ static ssize_t lf_complete_batch(void *be, const struct readyq_index *idx,
 	struct lf_shard *sh = lf_shard(b);
 	unsigned int kicks = RQ_KICK_NONE;
 	enum rq_kick kick;
+	uint64_t now = 0;
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
-		rc = lf_complete_one(b, sh, idx[i], &res[i], &kick);
+		rc = lf_complete_one(b, sh, idx[i], &res[i], &kick, &now);
 		if (rc < 0)
 			break;
 		kicks |= kick;
@@ -1621,7 +1659,8 @@ static size_t lf_export_table(struct lockfree *b, struct rq_export *x)
 		skip = b->hist ? LF_PAGE : r->first.link.slot & (LF_PAGE - 1);
 		for (i = 0; p && i < LF_PAGE; i++)
 			if (i != skip)
-				k += lf_export_known(b, &p->ent[i], &x[k]);
+				k += lf_export_known(
+					b, lf_page_ent(p, i, b->hist), &x[k]);
 	}
 	urcu_bp_read_unlock();
 	return k;
