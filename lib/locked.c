@@ -42,11 +42,22 @@
  * publishing nr_queued and reading the sleeper count.  The suspension
  * set's next_deadline mirrors its heap's top for lock-free readers.
  *
- * Histograms (READYQ_FLAG_HISTOGRAMS, hist.h): each cell's time stamp
- * lives in an array of 64-bit stamps allocated with the table, right
- * after its records (lk_ts()), and moves with them; without the flag the
- * table has no such array and @stamped is false.  Recording happens
- * under the lock.
+ * Histograms (READYQ_FLAG_HISTOGRAMS, hist.h): a queueing's time stamp
+ * lives beside its ring entry, in an array of 64-bit stamps allocated
+ * with the ring, right after its entries (lk_ring_ts()): the enqueuer
+ * writes and the drainer reads them in ring order, eight to a cache line,
+ * instead of a line per mailbox passed from the one's CPU to the other's.
+ * A turn's start is its drain's time, kept once per drain in a struct
+ * lk_start that the turns it began share (a RUNNING record's aux names
+ * it; the last of them to end frees it), from a pool allocated with the
+ * table, after its records (lk_starts()): as many as cells, more than
+ * turns can be running, so a drain never allocates, and a LIFO free list
+ * keeps the few in use on hot cache lines instead of a line per mailbox.
+ * Both move with what they stamp; without the flag neither exists and
+ * @stamped is false.  Recording happens
+ * under the lock, and one lock hold reads the clock at most once
+ * (lk_now()): a drain and the deadlines it moves, a complete and the
+ * requeue it makes, a batch of registers or completes share one reading.
  *
  * Allocation happens only when the table, the ring or the suspension
  * arrays grow, always before anything is changed: a call that gets
@@ -101,7 +112,7 @@ struct lk_rec {
 struct locked {
 	struct rq_lock lock;
 	uint8_t tab_bits; /* L */
-	bool stamped; /* I: @hist set: stamps after the table (lk_ts()) */
+	bool stamped; /* I: @hist set: stamps after the ring and the table */
 	struct lk_rec *tab; /* L: 1 << tab_bits records */
 	uint32_t *ring; /* L: table cells, FIFO */
 	uint32_t ring_mask; /* L */
@@ -120,6 +131,8 @@ struct locked {
 	uint64_t notified, unregistered, drained, completed, stale, contended;
 	size_t nr_running, nr_suspended, nr_delayed;
 	struct rq_hist *hist; /* I: the queue's histograms, or NULL */
+	uint64_t now; /* L: this lock hold's clock read (lk_now()), 0: none */
+	uint32_t start_free; /* L: the first free struct lk_start, or LK_NIL */
 };
 
 _Static_assert(offsetof(struct locked, nr_queued) == CAA_CACHE_LINE_SIZE &&
@@ -194,17 +207,107 @@ static struct lk_rec *lk_lookup(struct locked *b, uint32_t slot)
 	return lk_state(r) == RQ_ST_EMPTY ? NULL : r;
 }
 
-/* The stamps of the table's cells (@stamped only): after its records. */
-static inline uint64_t *lk_ts(const struct locked *b)
+/*
+ * struct lk_start - one drain's time, the start of the turns it began
+ * @start: rq_hist_now() ticks
+ * @refs: those turns still RUNNING (each names this entry in its aux)
+ * @next: with @refs 0, the next free entry, or LK_NIL
+ */
+struct lk_start {
+	uint64_t start;
+	uint32_t refs;
+	uint32_t next;
+};
+
+/* The turn-start pool of 1 << @bits entries after table @tab. */
+static inline struct lk_start *lk_starts_of(struct lk_rec *tab, uint32_t bits)
 {
-	return (uint64_t *)(b->tab + ((size_t)1 << b->tab_bits));
+	return (struct lk_start *)(void *)(tab + ((size_t)1 << bits));
 }
 
-/* A zeroed table of 1 << @bits cells, with room for stamps if @stamped. */
+/* The table's turn-start pool (@stamped only): after its records. */
+static inline struct lk_start *lk_starts(const struct locked *b)
+{
+	return lk_starts_of(b->tab, b->tab_bits);
+}
+
+/*
+ * Link pool entries @from .. @to - 1 in front of the free list.  A new
+ * table's entries from the old size on are free; below it, entries keep
+ * their index (RUNNING records name them).
+ */
+static void lk_starts_free_range(struct locked *b, struct lk_start *st,
+				 uint32_t from, uint32_t to)
+{
+	uint32_t i;
+
+	for (i = from; i < to; i++) {
+		st[i].refs = 0;
+		st[i].next = i + 1 < to ? i + 1 : b->start_free;
+	}
+	if (from < to)
+		b->start_free = from;
+}
+
+/*
+ * A drain at @now: a free pool entry, with no turn yet.  There is always
+ * one: entries in use are at most the RUNNING records, fewer than cells.
+ */
+static uint32_t lk_start_new(struct locked *b, uint64_t now)
+{
+	struct lk_start *st = lk_starts(b);
+	uint32_t i = b->start_free;
+
+	rq_assert(i != LK_NIL);
+	b->start_free = st[i].next;
+	st[i].start = now;
+	st[i].refs = 0;
+	return i;
+}
+
+/* A turn that began at pool entry @i left RUNNING. */
+static void lk_start_put(struct locked *b, uint32_t i)
+{
+	struct lk_start *st = lk_starts(b);
+
+	if (--st[i].refs)
+		return;
+	st[i].next = b->start_free;
+	b->start_free = i;
+}
+
+/*
+ * The clock, read once per lock hold (@stamped only): lk_lock() forgets
+ * the previous hold's reading.  Ticks are never 0 (hist.h).
+ */
+static inline uint64_t lk_now(struct locked *b)
+{
+	return rq_hist_lazy(&b->now);
+}
+
+
+/* The queueing stamps of the ring's entries (@stamped only): after them. */
+static inline uint64_t *lk_ring_ts(const struct locked *b)
+{
+	return (uint64_t *)(b->ring + b->ring_mask + 1);
+}
+
+/* A ring of 1 << @bits entries, with room for stamps if @stamped. */
+static uint32_t *lk_ring_alloc(const struct locked *b, uint32_t bits)
+{
+	size_t ent = sizeof(uint32_t) + (b->stamped ? sizeof(uint64_t) : 0);
+
+	return rq_malloc(ent << bits);
+}
+
+/*
+ * A zeroed table of 1 << @bits cells, with room for as many turn starts
+ * if @stamped.
+ */
 static struct lk_rec *lk_tab_alloc(const struct locked *b, uint32_t bits)
 {
-	size_t cell = sizeof(struct lk_rec) + (b->stamped ? sizeof(uint64_t) :
-							    0);
+	size_t cell = sizeof(struct lk_rec) +
+		      (b->stamped ? sizeof(struct lk_start) : 0);
 
 	return rq_calloc((size_t)1 << bits, cell);
 }
@@ -248,13 +351,20 @@ static void lk_update_room(struct locked *b)
 	b->room = (uint32_t)(tab < ring ? tab : ring);
 }
 
-/* Move the ring's entries to @ring (1 << @bits entries), keeping tickets. */
+/*
+ * Move the ring's entries (and stamps) to @ring (1 << @bits entries),
+ * keeping tickets.
+ */
 static void lk_ring_move(struct locked *b, uint32_t *ring, uint32_t bits)
 {
 	uint32_t mask = (1u << bits) - 1, t;
+	uint64_t *ts = (uint64_t *)(ring + mask + 1);
 
-	for (t = b->head; t != b->tail; t++)
+	for (t = b->head; t != b->tail; t++) {
 		ring[t & mask] = b->ring[t & b->ring_mask];
+		if (b->stamped)
+			ts[t & mask] = lk_ring_ts(b)[t & b->ring_mask];
+	}
 	rq_free(b->ring);
 	b->ring = ring;
 	b->ring_mask = mask;
@@ -267,8 +377,7 @@ static void lk_ring_move(struct locked *b, uint32_t *ring, uint32_t bits)
  */
 static void lk_table_move(struct locked *b, struct lk_rec *tab, uint32_t bits)
 {
-	uint64_t *ts = (uint64_t *)(tab + ((size_t)1 << bits));
-	uint32_t i, j, t;
+	uint32_t i, j, t, old = 1u << b->tab_bits;
 
 	for (t = b->head; t != b->tail; t++)
 		b->ring[t & b->ring_mask] = LK_NIL;
@@ -279,10 +388,14 @@ static void lk_table_move(struct locked *b, struct lk_rec *tab, uint32_t bits)
 			continue;
 		j = (uint32_t)(lk_probe(tab, bits, r->slot) - tab);
 		tab[j] = *r;
-		if (b->stamped)
-			ts[j] = lk_ts(b)[i];
 		if (lk_state(r) == RQ_ST_QUEUED)
 			b->ring[lk_aux(r) & b->ring_mask] = j;
+	}
+	if (b->stamped) { /* the pool keeps its indices, and grows */
+		memcpy(lk_starts_of(tab, bits), lk_starts(b),
+		       sizeof(struct lk_start) * old);
+		lk_starts_free_range(b, lk_starts_of(tab, bits), old,
+				     1u << bits);
 	}
 	rq_free(b->tab);
 	b->tab = tab;
@@ -314,7 +427,7 @@ static int lk_grow(struct locked *b)
 			return -ENOMEM;
 	}
 	if (rbits) {
-		ring = rq_malloc(sizeof(*ring) << rbits);
+		ring = lk_ring_alloc(b, rbits);
 		if (!ring) {
 			rq_free(tab);
 			return -ENOMEM;
@@ -345,6 +458,9 @@ static void lk_ring_compact(struct locked *b)
 		if (!r)
 			continue;
 		b->ring[w & b->ring_mask] = (uint32_t)(r - b->tab);
+		if (b->stamped)
+			lk_ring_ts(b)[w & b->ring_mask] =
+				lk_ring_ts(b)[t & b->ring_mask];
 		lk_set(r, RQ_ST_QUEUED, w, false);
 		w++;
 	}
@@ -377,21 +493,26 @@ static void lk_enqueue(struct locked *b, struct lk_rec *r)
 	if (b->tail - b->head > b->ring_mask)
 		lk_ring_compact(b);
 	b->ring[b->tail & b->ring_mask] = (uint32_t)(r - b->tab);
+	if (caa_unlikely(b->stamped))
+		lk_ring_ts(b)[b->tail & b->ring_mask] = lk_now(b);
 	lk_set(r, RQ_ST_QUEUED, b->tail, false);
 	b->tail++;
 	lk_nr_queued_add(b, 1);
-	if (caa_unlikely(b->stamped))
-		lk_ts(b)[r - b->tab] = rq_hist_now();
 }
 
-/* QUEUED @r drained at @now: its queue delay; its turn starts. */
-static void lk_stamp_drain(struct locked *b, const struct lk_rec *r,
-			   uint64_t now)
+/*
+ * QUEUED @r, ring entry @t, drained now: its queue delay; its turn starts
+ * at pool entry @start (see the header).
+ */
+static void lk_stamp_drain(struct locked *b, struct lk_rec *r, uint32_t t,
+			   uint32_t start)
 {
-	uint64_t *ts = &lk_ts(b)[r - b->tab];
+	struct lk_start *st = &lk_starts(b)[start];
 
-	rq_hist_delay(b->hist, r->slot, r->gen, *ts, now);
-	*ts = now;
+	rq_hist_delay(b->hist, r->slot, r->gen,
+		      lk_ring_ts(b)[t & b->ring_mask], st->start);
+	st->refs++;
+	lk_set(r, RQ_ST_RUNNING, start, false);
 }
 
 /* ---- suspension entries ---- */
@@ -451,6 +572,8 @@ static bool lk_cancel(struct locked *b, struct lk_rec *r)
 		return true;
 	case RQ_ST_RUNNING:
 		b->nr_running--;
+		if (b->stamped)
+			lk_start_put(b, lk_aux(r));
 		lk_set(r, RQ_ST_IDLE, 0, false);
 		return false;
 	default:
@@ -482,6 +605,8 @@ static inline void lk_lock(struct locked *b)
 	if (caa_unlikely(rq_lock(&b->lock)))
 		b->contended++;
 	b->ops++;
+	if (caa_unlikely(b->stamped))
+		b->now = 0; /* lk_now(): a new hold reads the clock anew */
 }
 
 static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
@@ -501,9 +626,12 @@ static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 	b->tab_bits = (uint8_t)lk_pow2_bits(hint + hint / 4 + 1);
 	b->tab = lk_tab_alloc(b, b->tab_bits);
 	b->ring_mask = (1u << lk_ring_need(hint)) - 1;
-	b->ring = rq_malloc(sizeof(*b->ring) * ((size_t)b->ring_mask + 1));
+	b->ring = lk_ring_alloc(b, lk_ring_need(hint));
 	if (!b->tab || !b->ring)
 		goto out_free;
+	b->start_free = LK_NIL;
+	if (b->stamped)
+		lk_starts_free_range(b, lk_starts(b), 0, 1u << b->tab_bits);
 	rq_susp_init(&b->ss, LK_MAX_RECORDS);
 	lk_update_room(b);
 	atomic_init(&b->nr_queued, 0);
@@ -595,10 +723,12 @@ static int lk_register_rec(struct locked *b, struct lk_rec *r,
 static int lk_reg(void *be, struct readyq_index idx)
 {
 	struct locked *b = be;
+	struct lk_rec *r;
 	int rc;
 
 	lk_lock(b);
-	rc = lk_register_rec(b, lk_probe(b->tab, b->tab_bits, idx.slot), idx);
+	r = lk_probe(b->tab, b->tab_bits, idx.slot);
+	rc = lk_register_rec(b, r, idx);
 	lk_unlock_kick(b, rc == 1 ? RQ_KICK_WORK : RQ_KICK_NONE);
 	return rc;
 }
@@ -609,14 +739,14 @@ static ssize_t lk_reg_batch(void *be, const struct readyq_index *idx,
 {
 	struct locked *b = be;
 	unsigned int kicks = RQ_KICK_NONE;
+	struct lk_rec *r;
 	size_t i;
 	int rc = 0;
 
 	lk_lock(b);
 	for (i = 0; i < n; i++) {
-		rc = lk_register_rec(b, lk_probe(b->tab, b->tab_bits,
-						 idx[i].slot),
-				     idx[i]);
+		r = lk_probe(b->tab, b->tab_bits, idx[i].slot);
+		rc = lk_register_rec(b, r, idx[i]);
 		if (rc < 0)
 			break;
 		if (rc == 1)
@@ -685,21 +815,22 @@ static int lk_unreg(void *be, struct readyq_index idx)
 static ssize_t lk_drain(void *be, struct readyq_index *out, size_t max)
 {
 	struct locked *b = be;
+	uint32_t start = LK_NIL;
 	size_t n = 0, moved;
 	struct lk_rec *r;
-	uint64_t now = 0;
 
 	lk_lock(b);
 	moved = lk_move_due(b);
-	if (caa_unlikely(b->stamped))
-		now = rq_hist_now();
 	while (n < max && b->head != b->tail) {
 		r = lk_ring_live(b, b->head++);
 		if (!r)
 			continue;
 		lk_set(r, RQ_ST_RUNNING, 0, false);
-		if (caa_unlikely(b->stamped))
-			lk_stamp_drain(b, r, now);
+		if (caa_unlikely(b->stamped)) {
+			if (start == LK_NIL)
+				start = lk_start_new(b, lk_now(b));
+			lk_stamp_drain(b, r, b->head - 1, start);
+		}
 		out[n].slot = r->slot;
 		out[n].generation = r->gen;
 		n++;
@@ -751,19 +882,25 @@ static int lk_finish_turn(struct locked *b, struct lk_rec *r,
 	return 0;
 }
 
-/* lk_finish_turn(), and with histograms the turn's time. */
+/*
+ * lk_finish_turn(), and with histograms the turn's time; the turn's pool
+ * entry is let go once the record has left RUNNING.
+ */
 static int lk_end_turn(struct locked *b, struct lk_rec *r,
 		       const struct readyq_result *res, enum rq_kick *kick)
 {
-	uint64_t start;
+	uint32_t i;
 	int rc;
 
 	if (caa_likely(!b->stamped))
 		return lk_finish_turn(b, r, res, kick);
-	start = lk_ts(b)[r - b->tab]; /* a requeue stamps it again */
+	i = lk_aux(r);
 	rc = lk_finish_turn(b, r, res, kick);
-	if (!rc)
-		rq_hist_turn(b->hist, r->slot, r->gen, start, rq_hist_now());
+	if (!rc) {
+		rq_hist_turn(b->hist, r->slot, r->gen, lk_starts(b)[i].start,
+			     lk_now(b));
+		lk_start_put(b, i);
+	}
 	return rc;
 }
 
@@ -953,8 +1090,8 @@ static void lk_export_rec(struct locked *b, const struct lk_rec *r,
 	x->gen = r->gen;
 	x->state = lk_state(r);
 	x->notified = lk_notified(r);
-	if (b->stamped)
-		x->stamp = lk_ts(b)[r - b->tab];
+	if (b->stamped && lk_state(r) == RQ_ST_RUNNING)
+		x->stamp = lk_starts(b)[lk_aux(r)].start;
 	if (rq_state_parked(lk_state(r))) {
 		const struct rq_susp *e = &b->ss.e[lk_aux(r)];
 
@@ -976,8 +1113,12 @@ static int lk_export(void *be, struct rq_export **out, size_t *n)
 		return -ENOMEM;
 	for (t = b->head; t != b->tail; t++) {
 		r = lk_ring_live(b, t);
-		if (r)
-			lk_export_rec(b, r, &x[k++]);
+		if (!r)
+			continue;
+		lk_export_rec(b, r, &x[k]);
+		if (b->stamped) /* a queueing's stamp is its ring entry's */
+			x[k].stamp = lk_ring_ts(b)[t & b->ring_mask];
+		k++;
 	}
 	for (i = 0; i < (1u << b->tab_bits); i++) {
 		r = &b->tab[i];
@@ -1005,7 +1146,9 @@ static int lk_import_locked(struct locked *b, const struct rq_export *x)
 	switch (park.state) {
 	case RQ_ST_QUEUED:
 		lk_enqueue(b, r);
-		break;
+		if (b->stamped) /* the enqueue time is kept */
+			lk_ring_ts(b)[(b->tail - 1) & b->ring_mask] = x->stamp;
+		return 0;
 	case RQ_ST_SUSPENDED:
 	case RQ_ST_DELAYED:
 		rc = rq_susp_reserve(&b->ss);
@@ -1015,12 +1158,17 @@ static int lk_import_locked(struct locked *b, const struct rq_export *x)
 		break;
 	case RQ_ST_RUNNING:
 		b->nr_running++;
+		if (b->stamped) { /* its own pool entry: the start is kept */
+			uint32_t i = lk_start_new(b, x->stamp);
+
+			lk_starts(b)[i].refs = 1;
+			lk_set(r, RQ_ST_RUNNING, i, x->notified);
+			break;
+		}
 		/* fall through */
 	default:
 		lk_set(r, park.state, 0, x->notified);
 	}
-	if (b->stamped) /* after lk_enqueue(): the enqueue time is kept */
-		lk_ts(b)[r - b->tab] = x->stamp;
 	return 0;
 }
 
@@ -1034,6 +1182,7 @@ static int lk_import(void *be, const struct rq_export *x)
 	int rc;
 
 	rq_lock(&b->lock);
+	b->now = 0; /* as lk_lock() */
 	rc = lk_import_locked(b, x);
 	rq_unlock(&b->lock);
 	return rc;
