@@ -373,6 +373,47 @@ static const struct steady_cell *steady_find(const struct bq_variant **vs,
 	return NULL;
 }
 
+/*
+ * The cost of READYQ_FLAG_HISTOGRAMS: for every variant "X_hist" run
+ * beside "X", the median over rounds of the CPU/msg ratio of the same
+ * round (rounds are interleaved, so a round's pair met the same load),
+ * and the spread of that ratio (lowest and highest).
+ */
+static void steady_hist_verdicts(const struct bq_variant **vs,
+				 const struct steady_cell *cells, size_t nv,
+				 unsigned long np, unsigned long nw,
+				 unsigned long m)
+{
+	double ratio[MAX_ROUNDS], lo, hi;
+	char base[64];
+	size_t k, i, len;
+
+	for (k = 0; k < nv; k++) {
+		const struct steady_cell *h = &cells[k], *b;
+
+		len = strlen(vs[k]->name);
+		if (!h->n || len < 6 || len - 5 >= sizeof(base) ||
+		    strcmp(vs[k]->name + len - 5, "_hist"))
+			continue;
+		memcpy(base, vs[k]->name, len - 5);
+		base[len - 5] = '\0';
+		b = steady_find(vs, cells, nv, base);
+		if (!b || b->n != h->n)
+			continue;
+		for (i = 0; i < h->n; i++)
+			ratio[i] = h->cpu[i] / b->cpu[i];
+		lo = hi = ratio[0];
+		for (i = 1; i < h->n; i++) {
+			lo = ratio[i] < lo ? ratio[i] : lo;
+			hi = ratio[i] > hi ? ratio[i] : hi;
+		}
+		bq_verdict(bq_median(ratio, h->n) <= 1.05,
+			   "steady %lux%lu M=%lu %s: CPU/msg %.2fx %s (rounds %.2f-%.2f) <= 1.05x",
+			   np, nw, m, vs[k]->name, bq_median(ratio, h->n),
+			   base, lo, hi);
+	}
+}
+
 /* PASS/MISS lines for one (P, W, M); see perf/README.md "Steady state". */
 static void steady_verdicts(const struct bq_variant **vs,
 			    const struct steady_cell *cells, size_t nv,
@@ -395,6 +436,7 @@ static void steady_verdicts(const struct bq_variant **vs,
 				   "steady %lux%lu M=%lu %s: empty wakes %.1f%% <= 10%% of wake-ups",
 				   np, nw, m, vs[k]->name, c->m_empty);
 	}
+	steady_hist_verdicts(vs, cells, nv, np, nw, m);
 	if (!a || !n)
 		return;
 	if (np == 2 && nw == 2)
