@@ -723,12 +723,10 @@ static int lk_register_rec(struct locked *b, struct lk_rec *r,
 static int lk_reg(void *be, struct readyq_index idx)
 {
 	struct locked *b = be;
-	struct lk_rec *r;
 	int rc;
 
 	lk_lock(b);
-	r = lk_probe(b->tab, b->tab_bits, idx.slot);
-	rc = lk_register_rec(b, r, idx);
+	rc = lk_register_rec(b, lk_probe(b->tab, b->tab_bits, idx.slot), idx);
 	lk_unlock_kick(b, rc == 1 ? RQ_KICK_WORK : RQ_KICK_NONE);
 	return rc;
 }
@@ -739,14 +737,14 @@ static ssize_t lk_reg_batch(void *be, const struct readyq_index *idx,
 {
 	struct locked *b = be;
 	unsigned int kicks = RQ_KICK_NONE;
-	struct lk_rec *r;
 	size_t i;
 	int rc = 0;
 
 	lk_lock(b);
 	for (i = 0; i < n; i++) {
-		r = lk_probe(b->tab, b->tab_bits, idx[i].slot);
-		rc = lk_register_rec(b, r, idx[i]);
+		rc = lk_register_rec(b, lk_probe(b->tab, b->tab_bits,
+						 idx[i].slot),
+				     idx[i]);
 		if (rc < 0)
 			break;
 		if (rc == 1)
