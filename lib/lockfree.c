@@ -230,6 +230,9 @@ struct lf_qel {
 /*
  * struct lf_recent - the entries a shard's drains handed out last
  * @cursor: A: the ring position the next complete looks at first
+ * @end: A: the position after the last drain's entries; a complete
+ *	looks only at [@cursor, @end), so it never touches an entry drained
+ *	long ago (out of cache) once the last batch is done
  * @ent: A (written under @drain_lock, release; read with acquire): the
  *	last LF_RECENT entries drained by the threads of the shard, in
  *	drain order, NULL where none yet
@@ -249,7 +252,7 @@ struct lf_qel {
 #define LF_RECENT_WINDOW 2u
 
 struct lf_recent {
-	_Atomic uint32_t cursor;
+	_Atomic uint32_t cursor, end;
 	struct lf_ent *_Atomic ent[LF_RECENT];
 };
 
@@ -652,32 +655,44 @@ static inline void lf_recent_put(struct lf_recent *r, struct lf_shard *sh,
 
 /*
  * Under @drain_lock, after a drain that took @n entries: completes look
- * from the first of them on.
+ * from the first of them on (from the oldest the ring still holds, when
+ * the batch was longer than the ring).
  */
 static inline void lf_recent_done(struct lf_recent *r, struct lf_shard *sh,
 				  size_t n)
 {
-	atomic_store_explicit(&r->cursor, sh->recent_pos,
-			      memory_order_relaxed);
+	uint32_t first = sh->recent_pos;
+
 	sh->recent_pos += (uint32_t)n;
+	if (n > LF_RECENT)
+		first = sh->recent_pos - LF_RECENT;
+	atomic_store_explicit(&r->cursor, first, memory_order_relaxed);
+	atomic_store_explicit(&r->end, sh->recent_pos, memory_order_relaxed);
 }
 
 /*
  * The entry of @slot if it is at (or just after) the cursor of this
- * shard's ring, else NULL (look in the table).  No lock: see struct
- * lf_recent.
+ * shard's ring, within the last drain's entries, else NULL (look in the
+ * table).  No lock: see struct lf_recent.  Threads sharing the shard can
+ * move @cursor and @end under each other (@cursor can pass @end): that
+ * only makes it miss, and every pointer is checked against @slot.
  */
 static struct lf_ent *lf_recent_find(struct lf_shard *sh, uint32_t slot)
 {
 	struct lf_recent *r = atomic_load_explicit(&sh->recent,
 						   memory_order_acquire);
 	struct lf_ent *e;
-	uint32_t c, k;
+	uint32_t c, k, left;
 
 	if (!r)
 		return NULL;
 	c = atomic_load_explicit(&r->cursor, memory_order_relaxed);
-	for (k = 0; k < LF_RECENT_WINDOW; k++) {
+	left = atomic_load_explicit(&r->end, memory_order_relaxed) - c;
+	if (left > LF_RECENT) /* @cursor past @end: a race, see above */
+		left = 0;
+	if (left > LF_RECENT_WINDOW)
+		left = LF_RECENT_WINDOW;
+	for (k = 0; k < left; k++) {
 		e = atomic_load_explicit(&r->ent[(c + k) & (LF_RECENT - 1)],
 					 memory_order_acquire);
 		if (e && e->link.slot == slot) {
