@@ -288,6 +288,7 @@ static void sc_verdicts_one(const struct bq_opts *o,
 	const struct scale_result *m = &med[k][p][last];
 	double dense = med[k][SC_DENSE][last].ns_best, lim = 0;
 	char buf[256];
+	bool below;
 
 	if (v->backend == READYQ_BACKEND_LOCKED)
 		lim = SC_LOCKED_MAX_BYTES;
@@ -303,12 +304,12 @@ static void sc_verdicts_one(const struct bq_opts *o,
 			   "scale %s %s per-op %.1f ns at %lu <= 2 x dense %.1f (%.2fx)",
 			   v->name, sc_pattern_name[p], m->ns_best,
 			   o->mailboxes[last], dense, m->ns_best / dense);
-	if (naive >= 0)
-		bq_verdict(sc_below_naive(o, k, (size_t)naive, p, buf,
-					  sizeof(buf)),
-			   "scale %s %s per-op below naive at every size%s%s",
-			   v->name, sc_pattern_name[p], buf[0] ? ": not at " : "",
-			   buf);
+	if (naive < 0)
+		return;
+	/* Before the call that reads @buf: arguments have no set order. */
+	below = sc_below_naive(o, k, (size_t)naive, p, buf, sizeof(buf));
+	bq_verdict(below, "scale %s %s per-op below naive at every size%s%s",
+		   v->name, sc_pattern_name[p], buf[0] ? ": not at " : "", buf);
 }
 
 static void sc_verdicts(const struct bq_opts *o, const struct bq_variant **vs,
