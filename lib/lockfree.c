@@ -19,9 +19,15 @@
  * found by a lookup stays valid after rcu_read_unlock().  Each thread
  * caches the last LF_CACHE_SIZE regions it used, direct-mapped (tagged
  * with the queue's unique id, never its address), so registering
- * neighbouring slots, or a few hot mailboxes, skips the lookup.  Why regions and not a node per slot: every rculfhash node must
- * be deleted before cds_lfht_destroy(), and deletes are not cheap
- * (perf/README.md, "Why pages"); a dense queue has one node per 32 slots.
+ * neighbouring slots, or a few hot mailboxes, skips the lookup.  And
+ * each counter shard keeps a ring of the last LF_RECENT entries its
+ * drains handed out (struct lf_recent), so that the complete of a turn
+ * just drained finds its entry without a lookup whatever the numbering
+ * (a lone slot's lookup costs two to three cache misses once the table
+ * outgrows the cache).  Why regions and not a node per slot: every
+ * rculfhash node must be deleted before cds_lfht_destroy(), and deletes
+ * are not cheap (perf/README.md, "Why pages"); a dense queue has one node
+ * per 32 slots.
  *
  * The table grows in step with the inserts (lf_grow(): the inserting
  * thread doubles it when regions outnumber buckets twice over), not with
@@ -110,7 +116,8 @@
  * (and, when its embedded link is still queued, the element it will need
  * to be queued again, so that resume, resume_signal and due deadlines
  * never allocate): always before the state changes, so -ENOMEM leaves
- * the state as it was.
+ * the state as it was.  A shard's first drain allocates its ring of
+ * recent entries; when that fails the drain goes on without it.
  *
  * liburcu 0.13.2 rules: cds_lfht_destroy() needs an empty table and must
  * not run inside a read-side section, nor may cds_lfht_resize() (which
@@ -230,7 +237,35 @@ struct lf_qel {
 	struct lf_ent *ent;
 };
 
-/* Per-thread counters, summed on read. */
+/*
+ * struct lf_recent - the entries a shard's drains handed out last
+ * @cursor: A: the ring position the next complete looks at first
+ * @end: A: the position after the last drain's entries; a complete
+ *	looks only at [@cursor, @end), so it never touches an entry drained
+ *	long ago (out of cache) once the last batch is done
+ * @ent: A (written under @drain_lock, release; read with acquire): the
+ *	last LF_RECENT entries drained by the threads of the shard, in
+ *	drain order, NULL where none yet
+ *
+ * A complete of a slot that its thread has just drained finds the entry
+ * here instead of in the hash table (two to three cache misses per lookup
+ * once the table outgrows the cache).  Every pointer ever stored is an
+ * entry of this queue, and entries live until readyq_destroy(), as does
+ * the ring; an entry's slot (link.slot) never changes once published.
+ * So a reader needs no lock and no read-side section: it takes the
+ * pointer at @cursor and uses it only if the entry's slot is the one it
+ * looks for (two threads sharing a shard, or completes in another order,
+ * only make it miss and look in the table).  What the entry's word says
+ * is checked by the caller as for any entry (generation, state).
+ */
+#define LF_RECENT 1024u
+#define LF_RECENT_WINDOW 2u
+
+struct lf_recent {
+	_Atomic uint32_t cursor, end;
+	struct lf_ent *_Atomic ent[LF_RECENT];
+};
+
 /* Per-thread counters, summed on read.  All A (relaxed unless noted). */
 struct lf_shard {
 	_Atomic uint64_t q_in; /* seq_cst: after the CAS to QUEUED and push */
@@ -239,6 +274,9 @@ struct lf_shard {
 	_Atomic uint64_t registered; /* after the CAS: monotonic as read */
 	_Atomic uint64_t duplicates, notified, unregistered;
 	_Atomic uint64_t completed, stale;
+	/* A: set once (NULL -> ring, release CAS) by the shard's first drain */
+	struct lf_recent *_Atomic recent;
+	uint32_t recent_pos; /* D: where the next drained entry goes */
 } rq_cacheline_aligned;
 
 /*
@@ -596,6 +634,93 @@ static struct lf_ent *lf_find(struct lockfree *b, uint32_t slot, bool create,
 	return lf_page_ent(p, slot & (LF_PAGE - 1), b->hist);
 }
 
+/* ---- the entries a shard drained last ---- */
+
+/*
+ * The ring of @sh, allocated by its first drain (outside @drain_lock);
+ * NULL when that allocation failed: drains and completes then go without
+ * it, so the failure is absorbed, never returned.
+ */
+static struct lf_recent *lf_recent_get(struct lf_shard *sh)
+{
+	struct lf_recent *r = atomic_load_explicit(&sh->recent,
+						   memory_order_acquire);
+	struct lf_recent *none = NULL;
+
+	if (caa_likely(r))
+		return r;
+	r = rq_calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	if (atomic_compare_exchange_strong_explicit(&sh->recent, &none, r,
+						    memory_order_acq_rel,
+						    memory_order_acquire))
+		return r;
+	rq_free(r); /* a thread sharing the shard set it first */
+	return none;
+}
+
+/* Under @drain_lock: @e, the @n-th entry of this drain, into the ring. */
+static inline void lf_recent_put(struct lf_recent *r, struct lf_shard *sh,
+				 size_t n, struct lf_ent *e)
+{
+	uint32_t i = (sh->recent_pos + (uint32_t)n) & (LF_RECENT - 1);
+
+	/* Release: a reader on another thread dereferences it. */
+	atomic_store_explicit(&r->ent[i], e, memory_order_release);
+}
+
+/*
+ * Under @drain_lock, after a drain that took @n entries: completes look
+ * from the first of them on (from the oldest the ring still holds, when
+ * the batch was longer than the ring).
+ */
+static inline void lf_recent_done(struct lf_recent *r, struct lf_shard *sh,
+				  size_t n)
+{
+	uint32_t first = sh->recent_pos;
+
+	sh->recent_pos += (uint32_t)n;
+	if (n > LF_RECENT)
+		first = sh->recent_pos - LF_RECENT;
+	atomic_store_explicit(&r->cursor, first, memory_order_relaxed);
+	atomic_store_explicit(&r->end, sh->recent_pos, memory_order_relaxed);
+}
+
+/*
+ * The entry of @slot if it is at (or just after) the cursor of this
+ * shard's ring, within the last drain's entries, else NULL (look in the
+ * table).  No lock: see struct lf_recent.  Threads sharing the shard can
+ * move @cursor and @end under each other (@cursor can pass @end): that
+ * only makes it miss, and every pointer is checked against @slot.
+ */
+static struct lf_ent *lf_recent_find(struct lf_shard *sh, uint32_t slot)
+{
+	struct lf_recent *r = atomic_load_explicit(&sh->recent,
+						   memory_order_acquire);
+	struct lf_ent *e;
+	uint32_t c, k, left;
+
+	if (!r)
+		return NULL;
+	c = atomic_load_explicit(&r->cursor, memory_order_relaxed);
+	left = atomic_load_explicit(&r->end, memory_order_relaxed) - c;
+	if (left > LF_RECENT) /* @cursor past @end: a race, see above */
+		left = 0;
+	if (left > LF_RECENT_WINDOW)
+		left = LF_RECENT_WINDOW;
+	for (k = 0; k < left; k++) {
+		e = atomic_load_explicit(&r->ent[(c + k) & (LF_RECENT - 1)],
+					 memory_order_acquire);
+		if (e && e->link.slot == slot) {
+			atomic_store_explicit(&r->cursor, c + k + 1,
+					      memory_order_relaxed);
+			return e;
+		}
+	}
+	return NULL;
+}
+
 /* ---- the FIFO ---- */
 
 static inline void lf_push(struct lockfree *b, struct lf_link *l)
@@ -934,6 +1059,9 @@ static void lf_destroy(void *be)
 	/* Outside any read-side section (liburcu's rule). */
 	cds_lfht_destroy(b->ht, NULL);
 	lf_free_arena(b);
+	for (i = 0; i < LF_NR_SHARDS; i++)
+		rq_free(atomic_load_explicit(&b->sh[i].recent,
+					     memory_order_relaxed));
 	for (i = 0; i < b->ss.cap; i++)
 		if (b->ss.e[i].kind != RQ_SK_NONE)
 			rq_free(b->ss.e[i].spare);
@@ -1220,6 +1348,7 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 {
 	struct lockfree *b = be;
 	struct lf_shard *sh = lf_shard(b);
+	struct lf_recent *rec = lf_recent_get(sh);
 	struct cds_wfcq_node *node;
 	size_t n = 0, moved;
 	bool blocked = false;
@@ -1246,8 +1375,12 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 			continue;
 		if (caa_unlikely(b->hist))
 			lf_stamp_drain(b, e, &out[n], now);
+		if (caa_likely(rec))
+			lf_recent_put(rec, sh, n, e);
 		n++;
 	}
+	if (rec && n)
+		lf_recent_done(rec, sh, n);
 	/* Before the next drainer can look: it must not find them counted. */
 	if (n)
 		atomic_fetch_add_explicit(&sh->q_out, n, memory_order_relaxed);
@@ -1423,7 +1556,10 @@ static int lf_complete_one(struct lockfree *b, struct lf_shard *sh,
 	uint64_t w;
 	int rc;
 
-	e = lf_find(b, idx.slot, true, &rc);
+	/* Most completes follow their drain: no table lookup for those. */
+	e = lf_recent_find(sh, idx.slot);
+	if (!e)
+		e = lf_find(b, idx.slot, true, &rc);
 	if (!e)
 		return rc;
 	do {

@@ -8,8 +8,9 @@
  * register/unregister/drain/complete churn with exact accounting (queue
  * elements of the cancel-then-requeue path are reclaimed; valgrind runs
  * this too), destroy with everything still inside, FIFO around dead queue
- * links, -ENOMEM on the requeue path, and the per-thread page cache
- * across queues that reuse addresses.
+ * links, -ENOMEM on the requeue path, the per-thread page cache
+ * across queues that reuse addresses, and completes in any order after
+ * drains longer than the ring of recently drained entries.
  */
 #include "testutil.h"
 #include "checkutil.h"
@@ -349,6 +350,70 @@ START_TEST(page_cache_is_per_queue)
 }
 END_TEST
 
+/* ---- completes that find their entry among the drained ones ---- */
+
+#define RING_SLOTS 3000u /* more than a drain's ring of recent entries */
+
+static struct readyq_index ring_out[RING_SLOTS];
+
+/* Complete ring_out[order[i]] for every i: each must succeed. */
+static void complete_all(struct readyq *q, const uint32_t *order, uint32_t n)
+{
+	struct readyq_result done = readyq_result_completed(false);
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(readyq_complete(q, ring_out[order[i]], &done),
+				 0);
+}
+
+START_TEST(recent_ring_any_order)
+{
+	struct readyq *q = mk(), *other = mk();
+	struct readyq_result done = readyq_result_completed(false);
+	struct readyq_index o2[8], stale = { .generation = 4 };
+	static uint32_t order[RING_SLOTS];
+	uint32_t s, i, k, n;
+
+	for (s = 0; s < RING_SLOTS; s++)
+		ck_assert_int_eq(readyq_register(q, ix(s * 37u, 5)), 1);
+	/* One drain longer than the ring, completed backwards. */
+	ck_assert_int_eq(readyq_drain(q, ring_out, RING_SLOTS), RING_SLOTS);
+	for (i = 0; i < RING_SLOTS; i++)
+		order[i] = RING_SLOTS - 1 - i;
+	complete_all(q, order, RING_SLOTS);
+	ck_assert_uint_eq(rq_stats_of(q).running, 0);
+	/* Batches of 100, odd positions first, another queue in between. */
+	for (s = 0; s < RING_SLOTS; s++)
+		ck_assert_int_eq(readyq_register(q, ix(s * 37u, 5)), 1);
+	ck_assert_int_eq(readyq_register(other, ix(0, 0)), 1);
+	ck_assert_int_eq(readyq_drain(other, o2, 8), 1);
+	for (k = 0; k < RING_SLOTS; k += 100) {
+		ck_assert_int_eq(readyq_drain(q, ring_out, 100), 100);
+		/* The ring's entry for this position is the other queue's. */
+		ck_assert_int_eq(readyq_complete(other, o2[0], &done), 0);
+		ck_assert_int_eq(readyq_register(other, o2[0]), 1);
+		ck_assert_int_eq(readyq_drain(other, o2, 8), 1);
+		/* An older generation is stale even when the entry is found. */
+		stale.slot = ring_out[1].slot; /* ix() would map it again */
+		ck_assert_int_eq(readyq_complete(q, stale, &done), -ESTALE);
+		n = 0;
+		for (i = 1; i < 100; i += 2)
+			order[n++] = i;
+		for (i = 0; i < 100; i += 2)
+			order[n++] = i;
+		complete_all(q, order, n);
+	}
+	ck_assert_int_eq(readyq_complete(other, o2[0], &done), 0);
+	ck_assert_uint_eq(rq_stats_of(q).running, 0);
+	ck_assert_uint_eq(rq_stats_of(q).queued, 0);
+	ck_assert_uint_eq(rq_stats_of(q).completed, 2 * RING_SLOTS);
+	ck_assert_uint_eq(rq_stats_of(other).running, 0);
+	readyq_destroy(other);
+	readyq_destroy(q);
+}
+END_TEST
+
 static Suite *lockfree_suite(void)
 {
 	Suite *s = suite_create("lockfree");
@@ -361,6 +426,7 @@ static Suite *lockfree_suite(void)
 	tcase_add_test(tc, requeue_enomem_changes_nothing);
 	tcase_add_test(tc, destroy_with_entries_queued);
 	tcase_add_test(tc, page_cache_is_per_queue);
+	tcase_add_test(tc, recent_ring_any_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
