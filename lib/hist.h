@@ -145,17 +145,10 @@ static inline void rq_hist_add(struct rq_hist *h, enum rq_hist_kind k,
 			       uint64_t ns)
 {
 	uint32_t s = rq_thread_slot();
-	_Atomic uint64_t *c;
+	bool owned = s < RQ_HIST_OWNED;
 
-	if (caa_likely(s < RQ_HIST_OWNED)) {
-		c = &h->sh[s].n[k][rq_hist_bucket(ns)];
-		atomic_store_explicit(
-			c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-			memory_order_relaxed);
-	} else {
-		c = &h->sh[RQ_HIST_OWNED].n[k][rq_hist_bucket(ns)];
-		atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-	}
+	rq_slot_add(&h->sh[owned ? s : RQ_HIST_OWNED].n[k][rq_hist_bucket(ns)],
+		    1, owned);
 }
 
 /* An index stamped @stamp drained at @now: its queue delay. */

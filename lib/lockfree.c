@@ -266,17 +266,28 @@ struct lf_recent {
 	struct lf_ent *_Atomic ent[LF_RECENT];
 };
 
-/* Per-thread counters, summed on read.  All A (relaxed unless noted). */
+/*
+ * Per-thread counters that poll reads, summed on read.  All A (relaxed
+ * unless noted); RMWs, since threads share a shard by rq_thread_id().
+ */
 struct lf_shard {
 	_Atomic uint64_t q_in; /* seq_cst: after the CAS to QUEUED and push */
 	_Atomic uint64_t q_out; /* after a CAS that leaves QUEUED */
-	_Atomic uint64_t run_out, drained;
-	_Atomic uint64_t registered; /* after the CAS: monotonic as read */
-	_Atomic uint64_t duplicates, notified, unregistered;
-	_Atomic uint64_t completed, stale;
 	/* A: set once (NULL -> ring, release CAS) by the shard's first drain */
 	struct lf_recent *_Atomic recent;
 	uint32_t recent_pos; /* D: where the next drained entry goes */
+} rq_cacheline_aligned;
+
+/*
+ * struct lf_stat - the statistics only readyq_stats() reads, per thread
+ * slot (lib/thread.h): the set of a thread's slot is its own, counted
+ * with a plain load and store (rq_slot_add()); threads without a slot
+ * share the last set, with RMWs.  A, summed on read; each is counted
+ * after the CAS it counts, and is monotonic as read.
+ */
+struct lf_stat {
+	_Atomic uint64_t run_out, drained, registered, duplicates;
+	_Atomic uint64_t notified, unregistered, completed, stale;
 } rq_cacheline_aligned;
 
 /*
@@ -285,6 +296,7 @@ struct lf_shard {
  */
 struct lockfree {
 	struct lf_shard sh[LF_NR_SHARDS]; /* A */
+	struct lf_stat st[RQ_THREAD_SLOTS + 1]; /* A: see struct lf_stat */
 
 	struct __cds_wfcq_head qhead rq_cacheline_aligned; /* D */
 	struct rq_lock drain_lock;
@@ -395,8 +407,16 @@ static inline struct lf_shard *lf_shard(struct lockfree *b)
 	return &b->sh[rq_thread_id() & (LF_NR_SHARDS - 1)];
 }
 
-#define lf_inc(sh, field)                                                      \
-	atomic_fetch_add_explicit(&(sh)->field, 1, memory_order_relaxed)
+/* Count @n in statistic @field of this thread's set (struct lf_stat). */
+#define lf_count(b, field, n)                                                  \
+	do {                                                                   \
+		uint32_t _s = rq_thread_slot();                                \
+		bool _own = _s < RQ_THREAD_SLOTS;                              \
+                                                                               \
+		rq_slot_add(&(b)->st[_own ? _s : RQ_THREAD_SLOTS].field, (n), \
+			    _own);                                             \
+	} while (0)
+#define lf_inc(b, field) lf_count(b, field, 1)
 /* Only where no other thread can touch the shard (import). */
 #define lf_add_quiet(sh, field)                                              \
 	atomic_store_explicit(&(sh)->field,                                   \
@@ -782,11 +802,11 @@ static bool lf_try_queue(struct lockfree *b, struct lf_shard *sh,
 	if (!lf_cas(e, w, nw))
 		return false;
 	if (reg)
-		lf_inc(sh, registered);
+		lf_inc(b, registered);
 	if (lf_state(old) == RQ_ST_QUEUED)
 		atomic_fetch_add_explicit(&sh->q_out, 1, memory_order_relaxed);
 	else if (lf_state(old) == RQ_ST_RUNNING)
-		lf_inc(sh, run_out);
+		lf_inc(b, run_out);
 	if (caa_unlikely(b->hist)) /* before the push: the drainer reads it */
 		lf_stamp_set(e, rq_hist_lazy(now));
 	if (el) {
@@ -1128,7 +1148,7 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 	for (;;) {
 		switch (rq_reg_decide(lf_state(w), lf_gen(w), gen)) {
 		case RQ_REG_STALE:
-			lf_inc(sh, stale);
+			lf_inc(b, stale);
 			rc = -ESTALE;
 			goto out;
 		case RQ_REG_QUEUE:
@@ -1137,7 +1157,7 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 				goto out;
 			continue;
 		case RQ_REG_DUPLICATE:
-			lf_inc(sh, duplicates);
+			lf_inc(b, duplicates);
 			rc = 0;
 			goto out;
 		case RQ_REG_NOTIFY:
@@ -1151,7 +1171,7 @@ static int lf_register_ent(struct lockfree *b, struct lf_shard *sh,
 				continue;
 		}
 		/* RUNNING, SUSPENDED, DELAYED: remembered. */
-		lf_inc(sh, notified);
+		lf_inc(b, notified);
 		rc = 0;
 		goto out;
 	}
@@ -1224,7 +1244,7 @@ static int lf_cancel(struct lockfree *b, struct lf_shard *sh,
 		if (st == RQ_ST_EMPTY)
 			return 0;
 		if (!rq_is_current(st, lf_gen(w), gen)) {
-			lf_inc(sh, stale);
+			lf_inc(b, stale);
 			return -ESTALE;
 		}
 		if (lf_is_susp(w)) {
@@ -1272,7 +1292,7 @@ static int lf_unreg(void *be, struct readyq_index idx)
 		return 0;
 	rc = lf_cancel(b, sh, e, idx.generation, RQ_ST_IDLE, false);
 	if (rc == 1)
-		lf_inc(sh, unregistered);
+		lf_inc(b, unregistered);
 	return rc;
 }
 
@@ -1386,8 +1406,7 @@ static ssize_t lf_drain(void *be, struct readyq_index *out, size_t max)
 		atomic_fetch_add_explicit(&sh->q_out, n, memory_order_relaxed);
 	rq_unlock(&b->drain_lock);
 	if (n)
-		atomic_fetch_add_explicit(&sh->drained, n,
-					  memory_order_relaxed);
+		lf_count(b, drained, n);
 	/* Due entries this drain did not take need another worker. */
 	if (moved > n)
 		rq_waitq_kick(b->wq);
@@ -1432,7 +1451,7 @@ static int lf_park(struct lockfree *b, struct lf_shard *sh, struct lf_ent *e,
 	rc = -EAGAIN;
 	if (!lf_cas(e, &w, nw))
 		goto out;
-	lf_inc(sh, run_out);
+	lf_inc(b, run_out);
 	if (lf_attach(b, e, &park, spare))
 		*kick = RQ_KICK_TIMER;
 	spare = NULL;
@@ -1489,7 +1508,7 @@ static int lf_finish_turn(struct lockfree *b, struct lf_shard *sh,
 	}
 	if (!lf_cas(e, &w, lf_mkword(lf_gen(w), st, 0) | (w & LF_LINKED)))
 		return -EAGAIN;
-	lf_inc(sh, run_out);
+	lf_inc(b, run_out);
 	return 0;
 }
 
@@ -1571,7 +1590,7 @@ static int lf_complete_one(struct lockfree *b, struct lf_shard *sh,
 			rc = -EAGAIN;
 		} else if (!rq_is_current(lf_state(w), lf_gen(w),
 					  idx.generation)) {
-			lf_inc(sh, stale);
+			lf_inc(b, stale);
 			return -ESTALE;
 		} else if (lf_state(w) == RQ_ST_RUNNING) {
 			rc = lf_end_turn(b, sh, e, w, res, kick, now);
@@ -1581,7 +1600,7 @@ static int lf_complete_one(struct lockfree *b, struct lf_shard *sh,
 		}
 	} while (rc == -EAGAIN);
 	if (!rc)
-		lf_inc(sh, completed);
+		lf_inc(b, completed);
 	return rc;
 }
 
@@ -1639,7 +1658,7 @@ static int lf_resume(void *be, struct readyq_index idx)
 	if (lf_state(w) == RQ_ST_EMPTY)
 		return 0;
 	if (!rq_is_current(lf_state(w), lf_gen(w), idx.generation)) {
-		lf_inc(sh, stale);
+		lf_inc(b, stale);
 		return -ESTALE;
 	}
 	if (!lf_is_susp(w))
@@ -1707,30 +1726,33 @@ static uint64_t lf_next_deadline(void *be)
 	return rq_susp_next_deadline(&b->ss);
 }
 
-#define lf_sum(b, field)                                                       \
+#define lf_sum_of(b, set, nr, field)                                           \
 	({                                                                     \
 		uint64_t _s = 0;                                               \
 		int _i;                                                        \
-		for (_i = 0; _i < LF_NR_SHARDS; _i++)                          \
-			_s += atomic_load_explicit(&(b)->sh[_i].field,         \
+		for (_i = 0; _i < (nr); _i++)                                  \
+			_s += atomic_load_explicit(&(b)->set[_i].field,        \
 						   memory_order_relaxed);      \
 		_s;                                                            \
 	})
+#define lf_sum(b, field) lf_sum_of(b, sh, LF_NR_SHARDS, field)
+#define lf_stat_sum(b, field) lf_sum_of(b, st, RQ_THREAD_SLOTS + 1, field)
 
 static void lf_stats(void *be, struct readyq_stats *st)
 {
 	struct lockfree *b = be;
 	uint64_t q_out = lf_sum(b, q_out), q_in = lf_sum(b, q_in);
-	uint64_t run_out = lf_sum(b, run_out), drained = lf_sum(b, drained);
+	uint64_t run_out = lf_stat_sum(b, run_out);
+	uint64_t drained = lf_stat_sum(b, drained);
 
 	/* Every counter is a sum of per-shard counters: never decreases. */
-	st->registered = lf_sum(b, registered);
-	st->duplicates = lf_sum(b, duplicates);
-	st->notified = lf_sum(b, notified);
-	st->unregistered = lf_sum(b, unregistered);
+	st->registered = lf_stat_sum(b, registered);
+	st->duplicates = lf_stat_sum(b, duplicates);
+	st->notified = lf_stat_sum(b, notified);
+	st->unregistered = lf_stat_sum(b, unregistered);
 	st->drained = drained;
-	st->completed = lf_sum(b, completed);
-	st->stale = lf_sum(b, stale);
+	st->completed = lf_stat_sum(b, completed);
+	st->stale = lf_stat_sum(b, stale);
 	st->queued = q_in > q_out ? (size_t)(q_in - q_out) : 0;
 	drained += b->run_imported;
 	st->running = drained > run_out ? (size_t)(drained - run_out) : 0;

@@ -30,6 +30,8 @@
 
 #include "compiler.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 extern rq_thread_local uint32_t rq_thread_nr; /* 0: not numbered yet */
@@ -58,6 +60,22 @@ static inline uint32_t rq_thread_slot(void)
 	uint32_t s = rq_thread_slot_nr;
 
 	return caa_likely(s) ? s - 1 : rq_thread_slot_slow();
+}
+
+/*
+ * Add @n to counter @c of a per-slot counter set: with @owned (the set of
+ * this thread's slot) a plain load and store, else (the set shared by
+ * threads without a slot) a relaxed atomic add.  Readers sum the sets
+ * with relaxed loads; each counter is monotonic as read.
+ */
+static inline void rq_slot_add(_Atomic uint64_t *c, uint64_t n, bool owned)
+{
+	if (caa_likely(owned))
+		atomic_store_explicit(
+			c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
 #endif /* READYQ_THREAD_H */
