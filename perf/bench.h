@@ -162,5 +162,6 @@ int bench_steady(const struct bq_opts *o);
 int bench_latency(const struct bq_opts *o);
 int bench_scale(const struct bq_opts *o);
 int bench_actors(const struct bq_opts *o);
+int bench_histcost(const struct bq_opts *o);
 
 #endif /* READYQ_PERF_BENCH_H */

@@ -12,6 +12,7 @@
  *                        [--rounds 3]
  *   readyq-bench actors  [--workers 2,4] [--rounds 1] [--scale 1 | --quick]
  *                        [--bench fanin-64,...] [--raw] [--fault]
+ *   readyq-bench histcost [--mailboxes 64,1024,65536] [--rounds 7]
  * Common: --csv FILE, --only VARIANT,... (locked, lockfree, adaptive,
  * naive, lockfree_mutex, and per subcommand floor, condvar, futex).
  *
@@ -28,20 +29,21 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: readyq-bench seed|steady|latency|scale|actors [options]\n"
+	fputs("usage: readyq-bench seed|steady|latency|scale|actors|histcost [options]\n"
 	      "  --csv FILE            also write the results as CSV\n"
 	      "  --only LIST           run only these variants\n"
 	      "  --iterations N        seed: timed iterations (default 30)\n"
 	      "  --threads LIST        seed: thread counts (default 1,2,4,8)\n"
-	      "  --mailboxes LIST      steady: mailbox counts (64,1024,65536);\n"
-	      "                        scale: sizes (1k,10k,100k,1M)\n"
+	      "  --mailboxes LIST      steady, histcost: mailbox counts\n"
+	      "                        (64,1024,65536); scale: sizes (1k,10k,100k,1M)\n"
 	      "  --producers N         steady: producers (2)\n"
 	      "  --configs LIST        steady: producers x workers, e.g. 1x1,2x2,4x4\n"
 	      "  --workers N|LIST      steady: workers (2); actors: counts (2,4)\n"
 	      "  --messages N          steady: messages per producer (500000);\n"
 	      "                        scale: operations per size (500000)\n"
 	      "  --samples N           latency: wake-ups per variant (2000)\n"
-	      "  --rounds N            steady, scale, actors: repetitions (1, 3, 1)\n"
+	      "  --rounds N            steady, scale, actors, histcost: repetitions\n"
+	      "                        (1, 3, 1, 7)\n"
 	      "  --scale F             actors: message counts x F (1.0)\n"
 	      "  --quick               actors: --scale 0.01\n"
 	      "  --bench LIST          actors: fanin-64,fanin-1024,fanin-65536,\n"
@@ -195,6 +197,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "actors"))
 		return bench_actors(&o);
+	if (!strcmp(cmd, "histcost")) {
+		if (!have_m)
+			o.nr_mailboxes = (size_t)bq_parse_list("64,1024,65536",
+							       o.mailboxes, 16);
+		return bench_histcost(&o);
+	}
 bad:
 	usage(stderr);
 	return 2;
