@@ -84,13 +84,15 @@ static uint32_t rq_slot_claim(void)
 uint32_t rq_thread_slot_slow(void)
 {
 	uint32_t s = RQ_THREAD_NO_SLOT;
+	void *v;
 
 	pthread_once(&rq_slot_once, rq_slot_key_init);
-	if (rq_slot_key_ok) {
+	if (rq_slot_key_ok)
 		s = rq_slot_claim();
-		if (s != RQ_THREAD_NO_SLOT &&
-		    pthread_setspecific(rq_slot_key, (void *)(uintptr_t)(s + 1))) {
-			rq_slot_release((void *)(uintptr_t)(s + 1));
+	if (s != RQ_THREAD_NO_SLOT) {
+		v = (void *)(uintptr_t)(s + 1);
+		if (pthread_setspecific(rq_slot_key, v)) {
+			rq_slot_release(v); /* no destructor would free it */
 			s = RQ_THREAD_NO_SLOT;
 		}
 	}

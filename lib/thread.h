@@ -14,8 +14,8 @@
  * Thread slots
  * ------------
  * Counters that a thread should own outright (no locked add: the
- * histograms', lib/hist.h, and the lock-free backend's statistics) need a number that no other *live* thread
- * has: rq_thread_slot() hands out the lowest of RQ_THREAD_SLOTS free
+ * histograms', lib/hist.h, and the lock-free backend's statistics) need
+ * a number that no other *live* thread has: rq_thread_slot() hands out the lowest of RQ_THREAD_SLOTS free
  * slots at a thread's first call and takes it back when the thread
  * exits (a pthread key destructor), so a daemon whose threads come and go
  * keeps reusing a few slots.  When all are taken the call returns

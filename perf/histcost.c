@@ -100,6 +100,32 @@ static const struct {
 	{ "adaptive", READYQ_BACKEND_ADAPTIVE },
 };
 
+/* Interleaved rounds of backend @b at @m mailboxes; one line.  0 or 1. */
+static int hc_row(size_t b, unsigned long m, unsigned long rounds)
+{
+	double off[HC_MAX_ROUNDS], on[HC_MAX_ROUNDS], ratio[HC_MAX_ROUNDS];
+	double lo, hi, moff, mon;
+	unsigned long r;
+
+	for (r = 0; r < rounds; r++) {
+		off[r] = hc_run(hc_backends[b].be, 0, m);
+		on[r] = hc_run(hc_backends[b].be, READYQ_FLAG_HISTOGRAMS, m);
+		if (off[r] <= 0 || on[r] <= 0)
+			return 1;
+		ratio[r] = on[r] / off[r];
+	}
+	qsort(ratio, rounds, sizeof(double), bq_cmp_double);
+	lo = ratio[0];
+	hi = ratio[rounds - 1];
+	moff = bq_median(off, rounds);
+	mon = bq_median(on, rounds);
+	printf("%-9s %10lu %8.1f %8.1f %9.1f  %.3f [%.3f..%.3f]\n",
+	       hc_backends[b].name, m, moff, mon, mon - moff,
+	       bq_median(ratio, rounds), lo, hi);
+	fflush(stdout);
+	return 0;
+}
+
 /**
  * bench_histcost() - readyq-bench histcost: the flag's cost per turn
  * @o: --mailboxes (default 64,1024,65536), --rounds (default 7), --only
@@ -108,8 +134,7 @@ static const struct {
  */
 int bench_histcost(const struct bq_opts *o)
 {
-	double off[HC_MAX_ROUNDS], on[HC_MAX_ROUNDS], ratio[HC_MAX_ROUNDS];
-	unsigned long r, rounds = o->rounds ? o->rounds : 7;
+	unsigned long rounds = o->rounds ? o->rounds : 7;
 	size_t b, k;
 
 	if (rounds > HC_MAX_ROUNDS)
@@ -117,29 +142,11 @@ int bench_histcost(const struct bq_opts *o)
 	printf("# histcost: one thread, %lu registers, drain 32 every 8, CPU ns per turn; medians of %lu interleaved rounds\n",
 	       HC_OPS, rounds);
 	printf("# backend  mailboxes   off_ns    on_ns  extra_ns  on/off [lowest..highest]\n");
-	for (k = 0; k < o->nr_mailboxes; k++) {
+	for (k = 0; k < o->nr_mailboxes; k++)
 		for (b = 0; b < sizeof(hc_backends) / sizeof(hc_backends[0]);
-		     b++) {
-			if (o->only && !strstr(o->only, hc_backends[b].name))
-				continue;
-			for (r = 0; r < rounds; r++) {
-				off[r] = hc_run(hc_backends[b].be, 0,
-						o->mailboxes[k]);
-				on[r] = hc_run(hc_backends[b].be,
-					       READYQ_FLAG_HISTOGRAMS,
-					       o->mailboxes[k]);
-				if (off[r] <= 0 || on[r] <= 0)
-					return 1;
-				ratio[r] = on[r] / off[r];
-			}
-			qsort(ratio, rounds, sizeof(double), bq_cmp_double);
-			printf("%-9s %10lu %8.1f %8.1f %9.1f  %.3f [%.3f..%.3f]\n",
-			       hc_backends[b].name, o->mailboxes[k],
-			       bq_median(off, rounds), bq_median(on, rounds),
-			       bq_median(on, rounds) - bq_median(off, rounds),
-			       ratio[rounds / 2], ratio[0], ratio[rounds - 1]);
-			fflush(stdout);
-		}
-	}
+		     b++)
+			if ((!o->only || strstr(o->only, hc_backends[b].name)) &&
+			    hc_row(b, o->mailboxes[k], rounds))
+				return 1;
 	return 0;
 }
