@@ -5,9 +5,14 @@
  * Overview
  * --------
  * Usage: soak [--seconds N] [--threads T] [--mailboxes M] [--backend NAME]
+ *             [--histograms]
  * (defaults 10 s, 8 threads, 256 mailboxes, every backend of
  * rq_test_backends[] one after the other; make soak runs it for
- * SOAK_SECONDS with SOAK_THREADS).
+ * SOAK_SECONDS with SOAK_THREADS).  RQ_TEST_SLOTS numbers the mailboxes
+ * as in the other tests (testutil.h).  With --histograms the queue keeps
+ * READYQ_FLAG_HISTOGRAMS and, once quiet, every drained index must have
+ * been counted once in the delay histogram and its turn once in the turn
+ * histogram (every turn of a soak ends in a complete).
  *
  * Of the T threads half are producers and half workers (at least one
  * each), plus one "resumer".  A mailbox is a message counter:
@@ -184,7 +189,7 @@ static struct readyq_result pick(uint64_t *x, long left, bool *capacity,
 
 static void run_turn(struct soak *s, struct readyq_index idx, uint64_t *x)
 {
-	uint32_t m = idx.slot, tp = readyq_throughput(s->q);
+	uint32_t m = rq_unslot(idx.slot), tp = readyq_throughput(s->q);
 	bool capacity, stop;
 	struct readyq_result res;
 	long have, take;
@@ -297,8 +302,28 @@ static bool drained_all(struct soak *s, unsigned int seconds)
 	return false;
 }
 
+/* With histograms: each drained index counted once in each (quiet). */
+static bool hist_exact(struct readyq *q, const struct readyq_stats *st)
+{
+	uint64_t d[READYQ_HISTOGRAM_BUCKETS], t[READYQ_HISTOGRAM_BUCKETS];
+	uint64_t nd = 0, nt = 0;
+	int i;
+
+	if (readyq_delay_histogram(q, d, READYQ_HISTOGRAM_BUCKETS) ||
+	    readyq_turn_histogram(q, t, READYQ_HISTOGRAM_BUCKETS))
+		return false;
+	for (i = 0; i < READYQ_HISTOGRAM_BUCKETS; i++) {
+		nd += d[i];
+		nt += t[i];
+	}
+	printf("soak: histograms: %llu delays, %llu turns, %llu drained\n",
+	       (unsigned long long)nd, (unsigned long long)nt,
+	       (unsigned long long)st->drained);
+	return nd == st->drained && nt == st->drained;
+}
+
 static int soak_one(enum readyq_backend b, unsigned int seconds,
-		    unsigned int threads, unsigned int mailboxes)
+		    unsigned int threads, unsigned int mailboxes, bool hist)
 {
 	unsigned int i, producers = threads / 2 ? threads / 2 : 1;
 	unsigned int workers = threads > producers ? threads - producers : 1;
@@ -326,6 +351,8 @@ static int soak_one(enum readyq_backend b, unsigned int seconds,
 	cfg.backend = b;
 	cfg.throughput = 8;
 	cfg.concurrency_hint = threads;
+	if (hist)
+		cfg.flags |= READYQ_FLAG_HISTOGRAMS;
 	if (readyq_create(&cfg, &s.q)) {
 		fprintf(stderr, "soak: cannot create a %s queue\n",
 			readyq_backend_name(b));
@@ -371,7 +398,7 @@ static int soak_one(enum readyq_backend b, unsigned int seconds,
 		left += atomic_load(&s.pending[i]);
 
 	failed = !quiet || stalls || left || s.double_turns || s.overtaken ||
-		 s.bad_rc || s.sent != s.taken;
+		 s.bad_rc || s.sent != s.taken || (hist && !hist_exact(s.q, &st));
 	printf("soak: %-8s %u producers %u workers %u mailboxes %.1f s: "
 	       "%llu operations checked (%llu drained, %llu turns, %llu "
 	       "retired, %lu quiet points, %lu stalls); messages sent %llu "
@@ -399,13 +426,15 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "mailboxes", required_argument, NULL, 'm' },
 		{ "backend", required_argument, NULL, 'b' },
+		{ "histograms", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool hist = false;
 	unsigned int seconds = 10, threads = 8, mailboxes = 256;
 	const char *backend = NULL;
 	int c, k, failed = 0, ran = 0;
 
-	while ((c = getopt_long(argc, argv, "s:t:m:b:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:t:m:b:H", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			seconds = (unsigned int)strtoul(optarg, NULL, 0);
@@ -419,9 +448,13 @@ int main(int argc, char **argv)
 		case 'b':
 			backend = optarg;
 			break;
+		case 'H':
+			hist = true;
+			break;
 		default:
 			fprintf(stderr, "usage: %s [--seconds N] [--threads T] "
-				"[--mailboxes M] [--backend NAME]\n", argv[0]);
+				"[--mailboxes M] [--backend NAME] "
+				"[--histograms]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -434,7 +467,7 @@ int main(int argc, char **argv)
 
 		if (backend && strcmp(backend, readyq_backend_name(b)))
 			continue;
-		failed += soak_one(b, seconds, threads, mailboxes);
+		failed += soak_one(b, seconds, threads, mailboxes, hist);
 		ran++;
 	}
 	if (!ran) {
