@@ -47,17 +47,18 @@
  * with the ring, right after its entries (lk_ring_ts()): the enqueuer
  * writes and the drainer reads them in ring order, eight to a cache line,
  * instead of a line per mailbox passed from the one's CPU to the other's.
- * A turn's start is its drain's time, kept once per drain in a struct
- * lk_start that the turns it began share (a RUNNING record's aux names
- * it; the last of them to end frees it), from a pool allocated with the
- * table, after its records (lk_starts()): as many as cells, more than
- * turns can be running, so a drain never allocates, and a LIFO free list
- * keeps the few in use on hot cache lines instead of a line per mailbox.
- * Both move with what they stamp; without the flag neither exists and
- * @stamped is false.  Recording happens
- * under the lock, and one lock hold reads the clock at most once
- * (lk_now()): a drain and the deadlines it moves, a complete and the
- * requeue it makes, a batch of registers or completes share one reading.
+ * A turn's start is its drain's time, kept once per drain in a 12-byte
+ * struct lk_start that the turns it began share (a RUNNING record's aux
+ * names it; the last of them to end frees it), from a pool allocated
+ * with the table, after its records (lk_starts()): one more than the
+ * records the table holds, so more than turns can be running and a drain
+ * never allocates, and a LIFO free list keeps the few in use on hot
+ * cache lines instead of a line per mailbox.  Both move with what they
+ * stamp; without the flag neither exists and @stamped is false.
+ * Recording happens under the lock, and one lock hold reads the clock at
+ * most once (lk_now()): a drain and the deadlines it moves, a complete
+ * and the requeue it makes, a batch of registers or completes share one
+ * reading.
  *
  * Allocation happens only when the table, the ring or the suspension
  * arrays grow, always before anything is changed: a call that gets
@@ -209,17 +210,31 @@ static struct lk_rec *lk_lookup(struct locked *b, uint32_t slot)
 
 /*
  * struct lk_start - one drain's time, the start of the turns it began
- * @start: rq_hist_now() ticks
- * @refs: those turns still RUNNING (each names this entry in its aux)
- * @next: with @refs 0, the next free entry, or LK_NIL
+ * @start: rq_hist_now() ticks, low and high halves (12-byte entries)
+ * @refs: in use, those turns still RUNNING (each names this entry in its
+ *	aux); free, the next free entry, or LK_NIL
  */
 struct lk_start {
-	uint64_t start;
+	uint32_t start[2];
 	uint32_t refs;
-	uint32_t next;
 };
 
-/* The turn-start pool of 1 << @bits entries after table @tab. */
+static inline uint64_t lk_start_time(const struct lk_start *st)
+{
+	return (uint64_t)st->start[1] << 32 | st->start[0];
+}
+
+/*
+ * Pool entries for a table of 1 << @bits cells: one more than the records
+ * it holds before it grows (LK_LOAD_NUM / LK_LOAD_DEN of the cells), so
+ * as many as turns can be running.
+ */
+static inline uint32_t lk_starts_nr(uint32_t bits)
+{
+	return (uint32_t)(((uint64_t)LK_LOAD_NUM << bits) / LK_LOAD_DEN) + 1;
+}
+
+/* The turn-start pool after table @tab of 1 << @bits cells. */
 static inline struct lk_start *lk_starts_of(struct lk_rec *tab, uint32_t bits)
 {
 	return (struct lk_start *)(void *)(tab + ((size_t)1 << bits));
@@ -241,17 +256,16 @@ static void lk_starts_free_range(struct locked *b, struct lk_start *st,
 {
 	uint32_t i;
 
-	for (i = from; i < to; i++) {
-		st[i].refs = 0;
-		st[i].next = i + 1 < to ? i + 1 : b->start_free;
-	}
+	for (i = from; i < to; i++)
+		st[i].refs = i + 1 < to ? i + 1 : b->start_free;
 	if (from < to)
 		b->start_free = from;
 }
 
 /*
  * A drain at @now: a free pool entry, with no turn yet.  There is always
- * one: entries in use are at most the RUNNING records, fewer than cells.
+ * one: entries in use are at most the RUNNING records, fewer than the
+ * pool (lk_starts_nr()).
  */
 static uint32_t lk_start_new(struct locked *b, uint64_t now)
 {
@@ -259,8 +273,9 @@ static uint32_t lk_start_new(struct locked *b, uint64_t now)
 	uint32_t i = b->start_free;
 
 	rq_assert(i != LK_NIL);
-	b->start_free = st[i].next;
-	st[i].start = now;
+	b->start_free = st[i].refs;
+	st[i].start[0] = (uint32_t)now;
+	st[i].start[1] = (uint32_t)(now >> 32);
 	st[i].refs = 0;
 	return i;
 }
@@ -272,7 +287,7 @@ static void lk_start_put(struct locked *b, uint32_t i)
 
 	if (--st[i].refs)
 		return;
-	st[i].next = b->start_free;
+	st[i].refs = b->start_free; /* free: the link */
 	b->start_free = i;
 }
 
@@ -306,10 +321,10 @@ static uint32_t *lk_ring_alloc(const struct locked *b, uint32_t bits)
  */
 static struct lk_rec *lk_tab_alloc(const struct locked *b, uint32_t bits)
 {
-	size_t cell = sizeof(struct lk_rec) +
-		      (b->stamped ? sizeof(struct lk_start) : 0);
+	size_t starts = b->stamped ? lk_starts_nr(bits) : 0;
 
-	return rq_calloc((size_t)1 << bits, cell);
+	return rq_calloc(1, (sizeof(struct lk_rec) << bits) +
+				    sizeof(struct lk_start) * starts);
 }
 
 static uint32_t lk_pow2_bits(uint64_t n)
@@ -377,7 +392,7 @@ static void lk_ring_move(struct locked *b, uint32_t *ring, uint32_t bits)
  */
 static void lk_table_move(struct locked *b, struct lk_rec *tab, uint32_t bits)
 {
-	uint32_t i, j, t, old = 1u << b->tab_bits;
+	uint32_t i, j, t, old = lk_starts_nr(b->tab_bits);
 
 	for (t = b->head; t != b->tail; t++)
 		b->ring[t & b->ring_mask] = LK_NIL;
@@ -395,7 +410,7 @@ static void lk_table_move(struct locked *b, struct lk_rec *tab, uint32_t bits)
 		memcpy(lk_starts_of(tab, bits), lk_starts(b),
 		       sizeof(struct lk_start) * old);
 		lk_starts_free_range(b, lk_starts_of(tab, bits), old,
-				     1u << bits);
+				     lk_starts_nr(bits));
 	}
 	rq_free(b->tab);
 	b->tab = tab;
@@ -510,7 +525,7 @@ static void lk_stamp_drain(struct locked *b, struct lk_rec *r, uint32_t t,
 	struct lk_start *st = &lk_starts(b)[start];
 
 	rq_hist_delay(b->hist, r->slot, r->gen,
-		      lk_ring_ts(b)[t & b->ring_mask], st->start);
+		      lk_ring_ts(b)[t & b->ring_mask], lk_start_time(st));
 	st->refs++;
 	lk_set(r, RQ_ST_RUNNING, start, false);
 }
@@ -631,7 +646,8 @@ static int lk_create(const struct readyq_config *cfg, struct rq_waitq *wq,
 		goto out_free;
 	b->start_free = LK_NIL;
 	if (b->stamped)
-		lk_starts_free_range(b, lk_starts(b), 0, 1u << b->tab_bits);
+		lk_starts_free_range(b, lk_starts(b), 0,
+				     lk_starts_nr(b->tab_bits));
 	rq_susp_init(&b->ss, LK_MAX_RECORDS);
 	lk_update_room(b);
 	atomic_init(&b->nr_queued, 0);
@@ -895,8 +911,8 @@ static int lk_end_turn(struct locked *b, struct lk_rec *r,
 	i = lk_aux(r);
 	rc = lk_finish_turn(b, r, res, kick);
 	if (!rc) {
-		rq_hist_turn(b->hist, r->slot, r->gen, lk_starts(b)[i].start,
-			     lk_now(b));
+		rq_hist_turn(b->hist, r->slot, r->gen,
+			     lk_start_time(&lk_starts(b)[i]), lk_now(b));
 		lk_start_put(b, i);
 	}
 	return rc;
@@ -1089,7 +1105,7 @@ static void lk_export_rec(struct locked *b, const struct lk_rec *r,
 	x->state = lk_state(r);
 	x->notified = lk_notified(r);
 	if (b->stamped && lk_state(r) == RQ_ST_RUNNING)
-		x->stamp = lk_starts(b)[lk_aux(r)].start;
+		x->stamp = lk_start_time(&lk_starts(b)[lk_aux(r)]);
 	if (rq_state_parked(lk_state(r))) {
 		const struct rq_susp *e = &b->ss.e[lk_aux(r)];
 

@@ -1415,6 +1415,57 @@ START_TEST(histogram_counts_batches_and_resumes)
 }
 END_TEST
 
+/*
+ * Many turns running at once, each from its own drain, while the queue
+ * grows under them (the locked backend keeps one turn start per drain in
+ * a pool that moves with its table), one of them cancelled by a newer
+ * generation: every turn's start survives, and each drained index and
+ * ended turn is counted once.
+ */
+#define HG_RUNNING 1500u
+#define HG_MORE 3000u
+
+START_TEST(histogram_turns_across_growth)
+{
+	struct readyq *hq = mkq_hist(_i);
+	struct readyq_result r = readyq_result_completed(false);
+	struct readyq_index out[64], run[HG_RUNNING];
+	struct readyq_stats st;
+	uint64_t b[HB], d[HB];
+	uint32_t i;
+	ssize_t n, k;
+
+	for (i = 0; i < HG_RUNNING; i++) {
+		ck_assert_int_eq(readyq_register(hq, ix(i, 0)), 1);
+		ck_assert_int_eq(readyq_drain(hq, &run[i], 1), 1);
+	}
+	for (i = 0; i < HG_MORE; i++)
+		ck_assert_int_eq(readyq_register(hq, ix(HG_RUNNING + i, 0)), 1);
+	/* A newer generation of a running mailbox cancels that turn. */
+	ck_assert_int_eq(readyq_register(hq, ix(rq_unslot(run[0].slot), 1)),
+			 1);
+	test_sleep_ns(20 * MS);
+	ck_assert_int_eq(readyq_complete(hq, run[0], &r), -ESTALE);
+	for (i = 1; i < HG_RUNNING; i++)
+		ck_assert_int_eq(readyq_complete(hq, run[i], &r), 0);
+	ck_assert_int_eq(readyq_turn_histogram(hq, b, HB), 0);
+	ck_assert_uint_eq(hist_total(b, HB, 0), HG_RUNNING - 1);
+	ck_assert_uint_eq(hist_total(b, HB, SLEEP_20MS_BUCKET),
+			  HG_RUNNING - 1);
+	ck_assert_uint_eq(hist_total(b, HB, 31), 0); /* < 2.1 s: no lost start */
+	while ((n = readyq_drain(hq, out, 64)) > 0)
+		for (k = 0; k < n; k++)
+			ck_assert_int_eq(readyq_complete(hq, out[k], &r), 0);
+	ck_assert_int_eq(readyq_stats(hq, &st), 0);
+	ck_assert_uint_eq(st.drained, HG_RUNNING + HG_MORE + 1);
+	ck_assert_int_eq(readyq_delay_histogram(hq, d, HB), 0);
+	ck_assert_uint_eq(hist_total(d, HB, 0), st.drained);
+	ck_assert_int_eq(readyq_turn_histogram(hq, b, HB), 0);
+	ck_assert_uint_eq(hist_total(b, HB, 0), st.drained - 1);
+	readyq_destroy(hq);
+}
+END_TEST
+
 /* Fewer buckets fold the rest into the last; bad arguments change nothing. */
 START_TEST(histogram_folds_and_checks)
 {
@@ -1548,6 +1599,7 @@ static Suite *conformance_suite(void)
 	tcase_add_loop_test(tc, histogram_delay_lands_in_bucket, 0, n);
 	tcase_add_loop_test(tc, histogram_turn_lands_in_bucket, 0, n);
 	tcase_add_loop_test(tc, histogram_counts_batches_and_resumes, 0, n);
+	tcase_add_loop_test(tc, histogram_turns_across_growth, 0, n);
 	tcase_add_loop_test(tc, histogram_folds_and_checks, 0, n);
 	tcase_add_loop_test(tc, histogram_needs_the_flag, 0, n);
 	tcase_add_loop_test(tc, histogram_create_enomem, 0, n);
