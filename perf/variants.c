@@ -508,6 +508,12 @@ const struct bq_variant bq_variants[] = {
 	{ .name = "adaptive_batch",
 	  .backend = READYQ_BACKEND_ADAPTIVE,
 	  LIB_BATCH_OPS },
+	/* Only with --only: the histograms' cost with the batch calls. */
+	{ .name = "adaptive_batch_hist",
+	  .backend = READYQ_BACKEND_ADAPTIVE,
+	  .flags = READYQ_FLAG_HISTOGRAMS,
+	  .extra = true,
+	  LIB_BATCH_OPS },
 	{ .name = "lockfree_mutex",
 	  .backend = READYQ_BACKEND_LOCKFREE,
 	  .create = lfm_create,
