@@ -100,10 +100,11 @@
  * lf_sent: each entry followed by its 64-bit stamp (lf_stamp()), 32
  * bytes, cache-line aligned, so that the stamp travels between the
  * enqueuer's and the drainer's CPUs with the line of the entry's word,
- * not as a second miss (lf_page_ent()).  The thread
- * whose CAS makes a word QUEUED stores the enqueue time before it pushes
- * the link, so the drainer that pops the link reads it; the drainer
- * stores the drain time, the turn's owner reads it at complete.  (A
+ * not as a second miss (lf_page_ent()).  The thread whose CAS makes a
+ * word QUEUED stores the enqueue time before it pushes the link, so the
+ * drainer that pops the link reads it; the drainer stores the drain
+ * time, the turn's owner reads it at complete.  One clock reading serves
+ * a whole call (rq_hist_lazy(): a batch, a complete and its requeue).  (A
  * register of a newer generation that races a drain of the old one can
  * shorten that one sample: stamps are measurements, never state.)
  * Without the flag no page carries stamps and lone slots stay in their
