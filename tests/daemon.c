@@ -3,7 +3,8 @@
  * daemon.c - what a daemon does to the library: fork, cancel, limit
  *
  *  - fork(): a child of a process with busy queues of every backend
- *    creates, uses and destroys new queues, destroys the inherited ones
+ *    creates, uses and destroys new queues (with histograms, whose
+ *    counts must be exact), destroys the inherited ones
  *    and exits normally (destructors join liburcu's worker), within a
  *    time limit (alarm(2): a hang fails instead of blocking make check);
  *  - cancellation: threads cancelled at random moments while they call
@@ -486,7 +487,22 @@ END_TEST
 #define FORK_HAMMERS 2
 #define CHILD_SLOTS 512u
 
-/* In the child: a new queue of @kind works and is destroyed. */
+/* Delays plus turns counted by @q's histograms; 0 if unreadable. */
+static uint64_t child_hist_total(struct readyq *q)
+{
+	uint64_t d[READYQ_HISTOGRAM_BUCKETS], t[READYQ_HISTOGRAM_BUCKETS];
+	uint64_t sum = 0;
+	int i;
+
+	if (readyq_delay_histogram(q, d, READYQ_HISTOGRAM_BUCKETS) ||
+	    readyq_turn_histogram(q, t, READYQ_HISTOGRAM_BUCKETS))
+		return 0;
+	for (i = 0; i < READYQ_HISTOGRAM_BUCKETS; i++)
+		sum += d[i] + t[i];
+	return sum;
+}
+
+/* In the child: a new queue of @kind, with histograms, works and goes. */
 static int child_new_queue(int kind)
 {
 	struct readyq_config cfg;
@@ -498,11 +514,13 @@ static int child_new_queue(int kind)
 
 	readyq_config_init(&cfg);
 	cfg.capacity_hint = (size_t)1 << 16;
+	/* Histograms too: the child's thread slots (lib/thread.h) work. */
+	cfg.flags = READYQ_FLAG_HISTOGRAMS;
 	if (kind < RQ_NR_TEST_BACKENDS) {
 		cfg.backend = rq_test_backends[kind];
 	} else {
 		cfg.adaptive_window = 64;
-		cfg.flags = READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH;
+		cfg.flags |= READYQ_FLAG_ADAPTIVE_ALWAYS_SWITCH;
 	}
 	if (readyq_create(&cfg, &q))
 		return 10;
@@ -520,6 +538,8 @@ static int child_new_queue(int kind)
 	}
 	if (readyq_wait(q, 0) != -ETIMEDOUT)
 		return 14;
+	if (child_hist_total(q) != 2ull * CHILD_SLOTS)
+		return 15;
 	readyq_destroy(q);
 	return 0;
 }
