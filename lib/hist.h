@@ -23,11 +23,11 @@
  *   RUNNING->end    rq_hist_turn(now - stamp)   (a complete's turn end)
  *
  * Counters are sharded per thread and summed on read: a thread with a
- * thread slot below RQ_HIST_OWNED (lib/thread.h) owns the shard of that
- * number in every queue and adds with a plain load and store (no locked
- * instruction: the slot is no other live thread's, and a slot handed
- * over orders the old owner's stores before the new owner's); threads
- * beyond that share the last shard, with relaxed atomic adds.  Each
+ * thread slot (lib/thread.h) owns the shard of that number in every
+ * queue and adds with a plain load and store (no locked instruction: the
+ * slot is no other live thread's, and a slot handed over orders the old
+ * owner's stores before the new owner's); threads without one share the
+ * last shard, with relaxed atomic adds (rq_slot_count()).  Each
  * counter is monotonic as read by any thread (one writer, or RMWs);
  * per-bucket sums are exact when no call is in flight.  65 KiB per
  * queue with the flag.
@@ -53,8 +53,7 @@
 #endif
 
 #define RQ_HIST_BUCKETS 64 /* bucket i: 2^i <= ns < 2^(i+1) */
-#define RQ_HIST_OWNED 64 /* shards owned by thread slots 0 .. 63 */
-#define RQ_HIST_SHARDS (RQ_HIST_OWNED + 1) /* the last is shared */
+#define RQ_HIST_SHARDS RQ_SLOT_SETS /* one per thread slot, one shared */
 #define RQ_TSC_SHIFT 32 /* ns = ticks * mult >> RQ_TSC_SHIFT */
 
 enum rq_hist_kind {
@@ -144,11 +143,7 @@ static inline unsigned int rq_hist_bucket(uint64_t ns)
 static inline void rq_hist_add(struct rq_hist *h, enum rq_hist_kind k,
 			       uint64_t ns)
 {
-	uint32_t s = rq_thread_slot();
-	bool owned = s < RQ_HIST_OWNED;
-
-	rq_slot_add(&h->sh[owned ? s : RQ_HIST_OWNED].n[k][rq_hist_bucket(ns)],
-		    1, owned);
+	rq_slot_count(h->sh, n[k][rq_hist_bucket(ns)], 1);
 }
 
 /* An index stamped @stamp drained at @now: its queue delay. */

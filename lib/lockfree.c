@@ -297,7 +297,7 @@ struct lf_stat {
  */
 struct lockfree {
 	struct lf_shard sh[LF_NR_SHARDS]; /* A */
-	struct lf_stat st[RQ_THREAD_SLOTS + 1]; /* A: see struct lf_stat */
+	struct lf_stat st[RQ_SLOT_SETS]; /* A: see struct lf_stat */
 
 	struct __cds_wfcq_head qhead rq_cacheline_aligned; /* D */
 	struct rq_lock drain_lock;
@@ -409,14 +409,7 @@ static inline struct lf_shard *lf_shard(struct lockfree *b)
 }
 
 /* Count @n in statistic @field of this thread's set (struct lf_stat). */
-#define lf_count(b, field, n)                                                  \
-	do {                                                                   \
-		uint32_t _s = rq_thread_slot();                                \
-		bool _own = _s < RQ_THREAD_SLOTS;                              \
-                                                                               \
-		rq_slot_add(&(b)->st[_own ? _s : RQ_THREAD_SLOTS].field, (n), \
-			    _own);                                             \
-	} while (0)
+#define lf_count(b, field, n) rq_slot_count((b)->st, field, n)
 #define lf_inc(b, field) lf_count(b, field, 1)
 /* Only where no other thread can touch the shard (import). */
 #define lf_add_quiet(sh, field)                                              \
@@ -1737,7 +1730,7 @@ static uint64_t lf_next_deadline(void *be)
 		_s;                                                            \
 	})
 #define lf_sum(b, field) lf_sum_of(b, sh, LF_NR_SHARDS, field)
-#define lf_stat_sum(b, field) lf_sum_of(b, st, RQ_THREAD_SLOTS + 1, field)
+#define lf_stat_sum(b, field) lf_sum_of(b, st, RQ_SLOT_SETS, field)
 
 static void lf_stats(void *be, struct readyq_stats *st)
 {

@@ -15,15 +15,17 @@
  * ------------
  * Counters that a thread should own outright (no locked add: the
  * histograms', lib/hist.h, and the lock-free backend's statistics) need
- * a number that no other *live* thread has: rq_thread_slot() hands out the lowest of RQ_THREAD_SLOTS free
- * slots at a thread's first call and takes it back when the thread
- * exits (a pthread key destructor), so a daemon whose threads come and go
- * keeps reusing a few slots.  When all are taken the call returns
- * RQ_THREAD_NO_SLOT, for good for that thread: its caller falls back to a
- * shared counter.  Handing a slot over orders the old owner's stores
- * before the new owner's (release on free, acquire on claim).  In a
- * forked child only the forking thread's slot stays taken
- * (rq_thread_fork_child(), from lib/proc.c).
+ * a number that no other *live* thread has: rq_thread_slot() hands out
+ * the lowest of RQ_THREAD_SLOTS free slots at a thread's first call and
+ * takes it back when the thread exits (a pthread key destructor), so a
+ * daemon whose threads come and go keeps reusing a few slots.  When all
+ * are taken the call returns RQ_THREAD_NO_SLOT, for good for that
+ * thread.  Such counters come in RQ_SLOT_SETS sets, one per slot and a
+ * last one, at index RQ_THREAD_NO_SLOT, shared by threads without a
+ * slot; rq_slot_count() adds to this thread's.  Handing a slot over
+ * orders the old owner's stores before the new owner's (release on
+ * free, acquire on claim).  In a forked child only the forking thread's
+ * slot stays taken (rq_thread_fork_child(), from lib/proc.c).
  */
 #ifndef READYQ_THREAD_H
 #define READYQ_THREAD_H
@@ -46,7 +48,8 @@ static inline uint32_t rq_thread_id(void)
 }
 
 #define RQ_THREAD_SLOTS 64 /* bits of the slot map */
-#define RQ_THREAD_NO_SLOT RQ_THREAD_SLOTS
+#define RQ_THREAD_NO_SLOT RQ_THREAD_SLOTS /* also the shared set's index */
+#define RQ_SLOT_SETS (RQ_THREAD_SLOTS + 1) /* counter sets, see above */
 
 /* Slot + 1; 0: none asked yet; RQ_THREAD_NO_SLOT + 1: none to be had. */
 extern rq_thread_local uint32_t rq_thread_slot_nr;
@@ -77,5 +80,17 @@ static inline void rq_slot_add(_Atomic uint64_t *c, uint64_t n, bool owned)
 	else
 		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
+
+/*
+ * Add @n to counter @member of this thread's set among @sets (an array of
+ * RQ_SLOT_SETS structs): the set of its slot, or the shared last one.
+ */
+#define rq_slot_count(sets, member, n)                                         \
+	do {                                                                   \
+		uint32_t _slot = rq_thread_slot();                             \
+                                                                               \
+		rq_slot_add(&(sets)[_slot].member, (n),                        \
+			    _slot != RQ_THREAD_NO_SLOT);                       \
+	} while (0)
 
 #endif /* READYQ_THREAD_H */
