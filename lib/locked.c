@@ -300,7 +300,6 @@ static inline uint64_t lk_now(struct locked *b)
 	return rq_hist_lazy(&b->now);
 }
 
-
 /* The queueing stamps of the ring's entries (@stamped only): after them. */
 static inline uint64_t *lk_ring_ts(const struct locked *b)
 {
@@ -516,8 +515,8 @@ static void lk_enqueue(struct locked *b, struct lk_rec *r)
 }
 
 /*
- * QUEUED @r, ring entry @t, drained now: its queue delay; its turn starts
- * at pool entry @start (see the header).
+ * QUEUED @r, ring entry @t, drained now: its queue delay; it becomes
+ * RUNNING, its turn starting at pool entry @start (see the header).
  */
 static void lk_stamp_drain(struct locked *b, struct lk_rec *r, uint32_t t,
 			   uint32_t start)
@@ -839,11 +838,12 @@ static ssize_t lk_drain(void *be, struct readyq_index *out, size_t max)
 		r = lk_ring_live(b, b->head++);
 		if (!r)
 			continue;
-		lk_set(r, RQ_ST_RUNNING, 0, false);
 		if (caa_unlikely(b->stamped)) {
 			if (start == LK_NIL)
 				start = lk_start_new(b, lk_now(b));
 			lk_stamp_drain(b, r, b->head - 1, start);
+		} else {
+			lk_set(r, RQ_ST_RUNNING, 0, false);
 		}
 		out[n].slot = r->slot;
 		out[n].generation = r->gen;
