@@ -487,27 +487,13 @@ END_TEST
 #define FORK_HAMMERS 2
 #define CHILD_SLOTS 512u
 
-/* Delays plus turns counted by @q's histograms; 0 if unreadable. */
-static uint64_t child_hist_total(struct readyq *q)
-{
-	uint64_t d[READYQ_HISTOGRAM_BUCKETS], t[READYQ_HISTOGRAM_BUCKETS];
-	uint64_t sum = 0;
-	int i;
-
-	if (readyq_delay_histogram(q, d, READYQ_HISTOGRAM_BUCKETS) ||
-	    readyq_turn_histogram(q, t, READYQ_HISTOGRAM_BUCKETS))
-		return 0;
-	for (i = 0; i < READYQ_HISTOGRAM_BUCKETS; i++)
-		sum += d[i] + t[i];
-	return sum;
-}
-
 /* In the child: a new queue of @kind, with histograms, works and goes. */
 static int child_new_queue(int kind)
 {
 	struct readyq_config cfg;
 	struct readyq_index out[64];
 	struct readyq_result res = readyq_result_completed(false);
+	uint64_t delays, turns;
 	struct readyq *q;
 	ssize_t n, i;
 	uint32_t s;
@@ -538,7 +524,8 @@ static int child_new_queue(int kind)
 	}
 	if (readyq_wait(q, 0) != -ETIMEDOUT)
 		return 14;
-	if (child_hist_total(q) != 2ull * CHILD_SLOTS)
+	if (test_hist_counts(q, &delays, &turns) || delays != CHILD_SLOTS ||
+	    turns != CHILD_SLOTS)
 		return 15;
 	readyq_destroy(q);
 	return 0;

@@ -302,26 +302,6 @@ static bool drained_all(struct soak *s, unsigned int seconds)
 	return false;
 }
 
-/* With histograms: each drained index counted once in each (quiet). */
-static bool hist_exact(struct readyq *q, const struct readyq_stats *st)
-{
-	uint64_t d[READYQ_HISTOGRAM_BUCKETS], t[READYQ_HISTOGRAM_BUCKETS];
-	uint64_t nd = 0, nt = 0;
-	int i;
-
-	if (readyq_delay_histogram(q, d, READYQ_HISTOGRAM_BUCKETS) ||
-	    readyq_turn_histogram(q, t, READYQ_HISTOGRAM_BUCKETS))
-		return false;
-	for (i = 0; i < READYQ_HISTOGRAM_BUCKETS; i++) {
-		nd += d[i];
-		nt += t[i];
-	}
-	printf("soak: histograms: %llu delays, %llu turns, %llu drained\n",
-	       (unsigned long long)nd, (unsigned long long)nt,
-	       (unsigned long long)st->drained);
-	return nd == st->drained && nt == st->drained;
-}
-
 static int soak_one(enum readyq_backend b, unsigned int seconds,
 		    unsigned int threads, unsigned int mailboxes, bool hist)
 {
@@ -398,7 +378,8 @@ static int soak_one(enum readyq_backend b, unsigned int seconds,
 		left += atomic_load(&s.pending[i]);
 
 	failed = !quiet || stalls || left || s.double_turns || s.overtaken ||
-		 s.bad_rc || s.sent != s.taken || (hist && !hist_exact(s.q, &st));
+		 s.bad_rc || s.sent != s.taken ||
+		 (hist && !test_hist_exact(s.q, &st, "soak: "));
 	printf("soak: %-8s %u producers %u workers %u mailboxes %.1f s: "
 	       "%llu operations checked (%llu drained, %llu turns, %llu "
 	       "retired, %lu quiet points, %lu stalls); messages sent %llu "

@@ -248,29 +248,6 @@ static uint64_t total_switches;
 #define HIST READYQ_FLAG_HISTOGRAMS
 
 /*
- * With HIST: every drained index was counted once in the delay histogram
- * and, the queue being quiet, its turn once in the turn histogram.
- */
-static bool hist_exact(struct readyq *q, const struct readyq_stats *st)
-{
-	uint64_t d[READYQ_HISTOGRAM_BUCKETS], t[READYQ_HISTOGRAM_BUCKETS];
-	uint64_t nd = 0, nt = 0;
-	int i;
-
-	if (readyq_delay_histogram(q, d, READYQ_HISTOGRAM_BUCKETS) ||
-	    readyq_turn_histogram(q, t, READYQ_HISTOGRAM_BUCKETS))
-		return false;
-	for (i = 0; i < READYQ_HISTOGRAM_BUCKETS; i++) {
-		nd += d[i];
-		nt += t[i];
-	}
-	printf("  histograms: %llu delays, %llu turns, %llu drained\n",
-	       (unsigned long long)nd, (unsigned long long)nt,
-	       (unsigned long long)st->drained);
-	return nd == st->drained && nt == st->drained;
-}
-
-/*
  * One run; @park: a wake-up run (see the top), in which @timing_out of
  * the @workers time out.
  */
@@ -360,7 +337,7 @@ static int run_mode(enum readyq_backend b, unsigned int producers,
 	    atomic_load(&r.double_turns) || atomic_load(&r.stalls) ||
 	    ((flags & SWITCHING) && st.switches < 25) || st.running ||
 	    st.suspended || st.delayed || st.queued ||
-	    ((flags & HIST) && !hist_exact(r.q, &st))) {
+	    ((flags & HIST) && !test_hist_exact(r.q, &st, "  "))) {
 		printf("FAIL\n");
 		bad = 1;
 	}
@@ -469,7 +446,8 @@ static int hist_threads(enum readyq_backend b, unsigned int nt,
 	readyq_stats(q, &st);
 	printf("hist threads: %s, %u threads x %u generations\n",
 	       readyq_backend_name(b), nt, gens);
-	if (bad || st.drained < (uint64_t)nt * gens || !hist_exact(q, &st)) {
+	if (bad || st.drained < (uint64_t)nt * gens ||
+	    !test_hist_exact(q, &st, "  ")) {
 		printf("FAIL: %d errors, %llu drained\n", bad,
 		       (unsigned long long)st.drained);
 		bad++;

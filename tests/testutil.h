@@ -13,7 +13,9 @@
 #include <readyq/readyq.h>
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -126,6 +128,48 @@ static inline void test_sleep_ns(uint64_t ns)
 
 	while (nanosleep(&ts, &ts))
 		;
+}
+
+/*
+ * The counts of @q's delay and turn histograms (READYQ_FLAG_HISTOGRAMS),
+ * summed over their buckets: 0, or the readers' negative errno.
+ */
+static inline int test_hist_counts(const struct readyq *q, uint64_t *delays,
+				   uint64_t *turns)
+{
+	uint64_t d[READYQ_HISTOGRAM_BUCKETS], t[READYQ_HISTOGRAM_BUCKETS];
+	int i, rc;
+
+	rc = readyq_delay_histogram(q, d, READYQ_HISTOGRAM_BUCKETS);
+	if (!rc)
+		rc = readyq_turn_histogram(q, t, READYQ_HISTOGRAM_BUCKETS);
+	if (rc)
+		return rc;
+	*delays = *turns = 0;
+	for (i = 0; i < READYQ_HISTOGRAM_BUCKETS; i++) {
+		*delays += d[i];
+		*turns += t[i];
+	}
+	return 0;
+}
+
+/*
+ * A quiet queue with histograms whose turns all ended in a complete:
+ * every drained index was counted once in the delay histogram and its
+ * turn once in the turn histogram.  The counts are printed after @tag.
+ */
+static inline bool test_hist_exact(const struct readyq *q,
+				   const struct readyq_stats *st,
+				   const char *tag)
+{
+	uint64_t nd, nt;
+
+	if (test_hist_counts(q, &nd, &nt))
+		return false;
+	printf("%shistograms: %llu delays, %llu turns, %llu drained\n", tag,
+	       (unsigned long long)nd, (unsigned long long)nt,
+	       (unsigned long long)st->drained);
+	return nd == st->drained && nt == st->drained;
 }
 
 #endif
