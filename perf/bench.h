@@ -93,6 +93,28 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Process CPU time in ns: what the one-thread benchmarks (scale,
+ * histcost) time, since on the shared 2-vCPU machines wall time mostly
+ * measures the neighbours (perf/README.md).
+ */
+static inline uint64_t bq_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The next of Marsaglia's xorshift64 (13, 7, 17) numbers in *@x (not 0). */
+static inline uint64_t bq_xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 /**
  * struct bq_opts - options shared by every subcommand
  * @csv: CSV output file name or NULL

@@ -23,18 +23,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define HC_OPS 2000000ul
 #define HC_MAX_ROUNDS 64
-
-static double hc_cpu_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
 
 /* Drain once, complete every index; returns the turns. */
 static unsigned long hc_drain(struct readyq *q, uint64_t *x)
@@ -45,11 +36,8 @@ static unsigned long hc_drain(struct readyq *q, uint64_t *x)
 
 	n = readyq_drain(q, out, 32);
 	for (i = 0; i < n; i++) {
-		*x ^= *x << 13;
-		*x ^= *x >> 7;
-		*x ^= *x << 17;
-		res = (*x & 15) ? readyq_result_completed(false) :
-				  readyq_result_yielded();
+		res = (bq_xorshift(x) & 15) ? readyq_result_completed(false) :
+					      readyq_result_yielded();
 		if (readyq_complete(q, out[i], &res))
 			abort();
 	}
@@ -63,7 +51,7 @@ static double hc_run(enum readyq_backend be, uint32_t flags, unsigned long m)
 	struct readyq_config cfg;
 	unsigned long i, n, turns = 0;
 	struct readyq *q;
-	double t0;
+	uint64_t t0;
 
 	readyq_config_init(&cfg);
 	cfg.backend = be;
@@ -71,14 +59,11 @@ static double hc_run(enum readyq_backend be, uint32_t flags, unsigned long m)
 	cfg.capacity_hint = m;
 	if (readyq_create(&cfg, &q))
 		return -1;
-	t0 = hc_cpu_ns();
+	t0 = bq_cpu_ns();
 	for (i = 0; i < HC_OPS; i++) {
 		struct readyq_index idx = { 0 };
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		idx.slot = (uint32_t)(x % m);
+		idx.slot = (uint32_t)(bq_xorshift(&x) % m);
 		if (readyq_register(q, idx) < 0)
 			abort();
 		if ((i & 7) == 7)
@@ -86,9 +71,9 @@ static double hc_run(enum readyq_backend be, uint32_t flags, unsigned long m)
 	}
 	while ((n = hc_drain(q, &y)) > 0) /* the rest, requeues included */
 		turns += n;
-	t0 = hc_cpu_ns() - t0;
+	t0 = bq_cpu_ns() - t0;
 	readyq_destroy(q);
-	return turns ? t0 / (double)turns : -1;
+	return turns ? (double)t0 / (double)turns : -1;
 }
 
 static const struct {
@@ -99,6 +84,7 @@ static const struct {
 	{ "lockfree", READYQ_BACKEND_LOCKFREE },
 	{ "adaptive", READYQ_BACKEND_ADAPTIVE },
 };
+#define HC_NR_BACKENDS (sizeof(hc_backends) / sizeof(hc_backends[0]))
 
 /* Interleaved rounds of backend @b at @m mailboxes; one line.  0 or 1. */
 static int hc_row(size_t b, unsigned long m, unsigned long rounds)
@@ -142,11 +128,13 @@ int bench_histcost(const struct bq_opts *o)
 	printf("# histcost: one thread, %lu registers, drain 32 every 8, CPU ns per turn; medians of %lu interleaved rounds\n",
 	       HC_OPS, rounds);
 	printf("# backend  mailboxes   off_ns    on_ns  extra_ns  on/off [lowest..highest]\n");
-	for (k = 0; k < o->nr_mailboxes; k++)
-		for (b = 0; b < sizeof(hc_backends) / sizeof(hc_backends[0]);
-		     b++)
-			if ((!o->only || strstr(o->only, hc_backends[b].name)) &&
-			    hc_row(b, o->mailboxes[k], rounds))
+	for (k = 0; k < o->nr_mailboxes; k++) {
+		for (b = 0; b < HC_NR_BACKENDS; b++) {
+			if (o->only && !strstr(o->only, hc_backends[b].name))
+				continue;
+			if (hc_row(b, o->mailboxes[k], rounds))
 				return 1;
+		}
+	}
 	return 0;
 }

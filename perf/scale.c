@@ -38,7 +38,6 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SC_MAX_V 16
 #define SC_MAX_SIZES 16
@@ -82,17 +81,9 @@ static uint32_t sc_slot(enum sc_pattern p, uint32_t i)
 }
 
 /*
- * Process CPU time: on the shared 2-vCPU machines wall time mostly
- * measures the neighbours (perf/README.md).  Everything runs in this
+ * Times are process CPU time (bq_cpu_ns()): everything runs in this
  * thread, and the library starts no thread of its own here.
  */
-static uint64_t sc_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static size_t heap_bytes(void)
 {
@@ -131,7 +122,7 @@ static double sc_pass(const struct bq_variant *v, void *h, enum sc_pattern p,
 		      unsigned long n, size_t *queued)
 {
 	struct readyq_index idx = { .generation = 0 };
-	uint64_t t0 = sc_now(), t1;
+	uint64_t t0 = bq_cpu_ns(), t1;
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
@@ -139,13 +130,13 @@ static double sc_pass(const struct bq_variant *v, void *h, enum sc_pattern p,
 		if (v->reg(h, idx) != 1)
 			return -1;
 	}
-	t1 = sc_now();
+	t1 = bq_cpu_ns();
 	if (queued)
 		*queued = heap_bytes();
-	t0 += sc_now() - t1; /* mallinfo2() is not the queue's cost */
+	t0 += bq_cpu_ns() - t1; /* mallinfo2() is not the queue's cost */
 	if (sc_drain_all(v, h, SC_BATCH) != (long)n)
 		return -1;
-	return (double)(sc_now() - t0) / (double)n;
+	return (double)(bq_cpu_ns() - t0) / (double)n;
 }
 
 /* K registers of random known slots, a drain every SC_RANDOM_BATCH. */
@@ -153,21 +144,18 @@ static double sc_random(const struct bq_variant *v, void *h,
 			enum sc_pattern p, unsigned long n, unsigned long ops)
 {
 	struct readyq_index idx = { .generation = 0 };
-	uint64_t x = 0x2545f4914f6cdd1dull, t0 = sc_now();
+	uint64_t x = 0x2545f4914f6cdd1dull, t0 = bq_cpu_ns();
 	unsigned long i;
 
 	for (i = 0; i < ops; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		idx.slot = sc_slot(p, (uint32_t)(x % n));
+		idx.slot = sc_slot(p, (uint32_t)(bq_xorshift(&x) % n));
 		if (v->reg(h, idx) < 0)
 			return -1;
 		if (i % SC_RANDOM_BATCH == SC_RANDOM_BATCH - 1 &&
 		    sc_drain_all(v, h, SC_RANDOM_BATCH) < 0)
 			return -1;
 	}
-	return (double)(sc_now() - t0) / (double)(ops ? ops : 1);
+	return (double)(bq_cpu_ns() - t0) / (double)(ops ? ops : 1);
 }
 
 static int scale_once(const struct bq_variant *v, enum sc_pattern p,

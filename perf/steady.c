@@ -137,10 +137,7 @@ static void *steady_producer(void *p)
 
 	memset(idx, 0, sizeof(idx));
 	for (i = 0; i < r->per_producer; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		idx[k].slot = (uint32_t)(x % r->mailboxes);
+		idx[k].slot = (uint32_t)(bq_xorshift(&x) % r->mailboxes);
 		atomic_fetch_add(&r->pending[idx[k].slot], 1);
 		if (++k == per_call) {
 			steady_flush(r, idx, k);
