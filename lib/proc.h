@@ -36,5 +36,32 @@ void rq_switch_end(int cs);
 void rq_nocancel_begin(int *cs);
 void rq_nocancel_end(int cs);
 
+/*
+ * AddressSanitizer does not follow glibc's cancellation unwinding: the
+ * frames it unwinds stay poisoned, and the thread's exit then trips on
+ * them.  A cancelled thread's cleanup handler unpoisons its whole stack
+ * instead (it is leaving; its live frames lose their redzones, nothing
+ * else).  The tests' cancelled threads call it too (tests/daemon.c).
+ */
+#ifdef __SANITIZE_ADDRESS__
+#include <pthread.h>
+#include <sanitizer/asan_interface.h>
+static inline void rq_asan_unpoison_stack(void)
+{
+	pthread_attr_t attr;
+	size_t size;
+	void *addr;
+
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return;
+	if (!pthread_attr_getstack(&attr, &addr, &size))
+		__asan_unpoison_memory_region(addr, size);
+	pthread_attr_destroy(&attr);
+}
+#else
+static inline void rq_asan_unpoison_stack(void)
+{
+}
+#endif
 
 #endif /* READYQ_PROC_H */

@@ -47,6 +47,7 @@
 #include "clock.h"
 #include "futex.h"
 #include "probes.h"
+#include "proc.h"
 #include "thread.h"
 
 #include <errno.h>
@@ -251,32 +252,6 @@ static bool rq_shut(struct rq_waitq *wq)
 {
 	return atomic_load_explicit(&wq->shutdown, memory_order_seq_cst);
 }
-
-/*
- * AddressSanitizer does not follow glibc's cancellation unwinding: the
- * frames it unwinds stay poisoned, and the thread's exit then trips on
- * them.  The cancelled thread's whole stack is unpoisoned instead (it
- * is leaving; its live frames lose their redzones, nothing else).
- */
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-static void rq_asan_unpoison_stack(void)
-{
-	pthread_attr_t attr;
-	size_t size;
-	void *addr;
-
-	if (pthread_getattr_np(pthread_self(), &attr))
-		return;
-	if (!pthread_attr_getstack(&attr, &addr, &size))
-		__asan_unpoison_memory_region(addr, size);
-	pthread_attr_destroy(&attr);
-}
-#else
-static inline void rq_asan_unpoison_stack(void)
-{
-}
-#endif
 
 /* What a sleeper cancelled in its futex wait must undo. */
 struct rq_sleeper {

@@ -24,6 +24,7 @@
 #include "testutil.h"
 #include "checkutil.h"
 #include "backend.h" /* q->wq: the wait queue's counters */
+#include "proc.h" /* rq_asan_unpoison_stack() */
 
 #include <check.h>
 #include <errno.h>
@@ -60,32 +61,14 @@
 #define CHILD_SECONDS 30 /* a child that takes longer hangs: SIGALRM */
 
 /*
- * AddressSanitizer does not follow glibc's cancellation unwinding: the
- * frames it unwinds stay poisoned and the thread's exit trips on them.
  * Threads that may be cancelled unpoison their stack in a cleanup
- * handler (the library does the same for its own frames).
+ * handler, as the library's do (rq_asan_unpoison_stack(), lib/proc.h).
  */
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/asan_interface.h>
-static void unpoison_stack(void *unused)
-{
-	pthread_attr_t attr;
-	size_t size;
-	void *addr;
-
-	(void)unused;
-	if (pthread_getattr_np(pthread_self(), &attr))
-		return;
-	if (!pthread_attr_getstack(&attr, &addr, &size))
-		__asan_unpoison_memory_region(addr, size);
-	pthread_attr_destroy(&attr);
-}
-#else
 static void unpoison_stack(void *unused)
 {
 	(void)unused;
+	rq_asan_unpoison_stack();
 }
-#endif
 
 /*
  * GCC 12's AddressSanitizer does not lock its allocator across fork(2):
