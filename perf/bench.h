@@ -84,6 +84,10 @@ static inline double bq_tv_ns(const struct timeval *tv)
 int bq_futex_counter_open(void);
 long long bq_futex_counter_read(int fd);
 
+/* machine.c: what this machine allows (the "# bound" lines) */
+double bq_chase_ns(size_t bytes, unsigned long steps);
+double bq_clock_read_ns(const char **name);
+
 /* util.c */
 static inline uint64_t now_ns(void)
 {

@@ -31,6 +31,12 @@
  * and locked <= 32 B for every pattern; per-op cost within 2x of the same
  * backend's dense figure at the largest size and below naive at every
  * size; per-op growth smallest -> largest size <= 3x with dense slots.
+ *
+ * The sparse target's bound on this machine (machine.c): each round also
+ * times one dependent read at a random place of SC_LOCKED_MAX_BYTES per
+ * mailbox of the largest size (the smaller memory target, so the lower
+ * cost), which a register of a slot without neighbours cannot avoid; a
+ * "# bound" line per backend compares its median with 2x dense.
  */
 #include "bench.h"
 
@@ -48,6 +54,7 @@
 #define SC_LOCKED_MAX_BYTES 32
 #define SC_SPARSE_MAX_RATIO 2.0
 #define SC_GROWTH_MAX_RATIO 3.0
+#define SC_CHASE_STEPS 500000ul
 
 enum sc_pattern { SC_DENSE, SC_STRIDE, SC_HASH, SC_RANDOM, SC_NR_PATTERNS };
 
@@ -187,6 +194,8 @@ static int scale_once(const struct bq_variant *v, enum sc_pattern p,
 static struct scale_result res[SC_MAX_V][SC_NR_PATTERNS][SC_MAX_SIZES]
 			      [SC_MAX_ROUNDS];
 static struct scale_result med[SC_MAX_V][SC_NR_PATTERNS][SC_MAX_SIZES];
+/* Per round: ns per dependent random read over the largest size's table. */
+static double chase[SC_MAX_ROUNDS];
 
 #define SC_MEDIAN(field, k, p, si, rounds)                                     \
 	({                                                                     \
@@ -300,8 +309,28 @@ static void sc_verdicts_one(const struct bq_opts *o,
 		   v->name, sc_pattern_name[p], buf[0] ? ": not at " : "", buf);
 }
 
+/*
+ * The sparse target's bound for variant @k: a register of a lone slot
+ * makes at least one read at a random place of the table (@read_ns).
+ */
+static void sc_bound(const struct bq_opts *o, const struct bq_variant *v,
+		     size_t k, double read_ns)
+{
+	size_t last = o->nr_mailboxes - 1;
+	double dense = med[k][SC_DENSE][last].ns_best;
+
+	if (read_ns < 0)
+		return;
+	printf("# bound scale %s: a register of a lone slot reads >= 1 line at a random place of >= %.0f MB: %.1f ns here; 2 x dense at %lu = %.1f ns: %s on this machine\n",
+	       v->name,
+	       (double)SC_LOCKED_MAX_BYTES * (double)o->mailboxes[last] / 1e6,
+	       read_ns, o->mailboxes[last], SC_SPARSE_MAX_RATIO * dense,
+	       read_ns > SC_SPARSE_MAX_RATIO * dense ? "out of reach" :
+						       "within reach");
+}
+
 static void sc_verdicts(const struct bq_opts *o, const struct bq_variant **vs,
-			const bool *avail, size_t nv)
+			const bool *avail, size_t nv, double read_ns)
 {
 	size_t k, last = o->nr_mailboxes - 1;
 	long naive = -1;
@@ -323,6 +352,7 @@ static void sc_verdicts(const struct bq_opts *o, const struct bq_variant **vs,
 				   vs[k]->name, z->ns_best, o->mailboxes[last],
 				   a->ns_best, o->mailboxes[0],
 				   z->ns_best / a->ns_best);
+		sc_bound(o, vs[k], k, read_ns);
 		for (p = 0; p < SC_NR_PATTERNS; p++)
 			sc_verdicts_one(o, vs[k], k, naive, p);
 	}
@@ -336,6 +366,9 @@ static int sc_round(const struct bq_opts *o, const struct bq_variant **vs,
 	size_t si, i, k;
 	int p;
 
+	chase[rnd] = bq_chase_ns(SC_LOCKED_MAX_BYTES *
+					 o->mailboxes[o->nr_mailboxes - 1],
+				 SC_CHASE_STEPS);
 	for (p = 0; p < SC_NR_PATTERNS; p++) {
 		for (si = 0; si < o->nr_mailboxes; si++) {
 			for (i = 0; i < nv; i++) {
@@ -395,6 +428,6 @@ int bench_scale(const struct bq_opts *o_in)
 	sc_print(&o, vs, avail, nv, csv);
 	if (csv)
 		fclose(csv);
-	sc_verdicts(&o, vs, avail, nv);
+	sc_verdicts(&o, vs, avail, nv, bq_median(chase, rounds));
 	return 0;
 }

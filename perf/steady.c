@@ -28,6 +28,15 @@
  * and that nothing is left behind (a lost wake-up shows as a run that
  * never finishes: after 20 s it is stopped and reported "STUCK").  The
  * PASS/MISS lines judge the targets of perf/README.md ("Steady state").
+ *
+ * With an X_hist variant (READYQ_FLAG_HISTOGRAMS) in the run, the cost of
+ * one read of the histograms' clock is measured first (machine.c), and
+ * each X_hist verdict gets a "# bound" line: a call that queues an index
+ * or ends a turn reads the clock once, two calls never share a reading,
+ * so X_hist reads it at least (registered + completed) / messages times
+ * per message (its own statistics; batch variants, whose calls carry
+ * many, are left out), which is a share of X's CPU per message no code
+ * can save on this machine.
  */
 #include "bench.h"
 
@@ -157,6 +166,7 @@ struct steady_result {
 	double vcsw_k; /* voluntary context switches per 1,000 messages */
 	double empty_pct; /* empty wakes per 100 waits that returned 0 */
 	double waitq_k; /* library: sleeps + wake calls per 1,000 messages */
+	double reads; /* X_hist: clock reads per message at least, < 0: - */
 	long doubles, errors, lost;
 	bool stuck;
 };
@@ -233,9 +243,12 @@ static void steady_lib_figures(const struct steady_run *r, long sent,
 {
 	struct readyq_stats st;
 
-	out->empty_pct = out->waitq_k = -1;
+	out->empty_pct = out->waitq_k = out->reads = -1;
 	if (!r->v->stats || r->v->stats(r->h, &st) < 0)
 		return;
+	if ((r->v->flags & READYQ_FLAG_HISTOGRAMS) && !r->v->batch)
+		out->reads = (double)(st.registered + st.completed) /
+			     (double)sent;
 	out->empty_pct = st.wakeups ? 100.0 * (double)st.empty_wakes /
 					      (double)st.wakeups :
 				      0;
@@ -290,10 +303,12 @@ static int steady_once(const struct bq_variant *v, unsigned long np,
 struct steady_cell {
 	double msgs[MAX_ROUNDS], cpu[MAX_ROUNDS], futex[MAX_ROUNDS];
 	double vcsw[MAX_ROUNDS], empty[MAX_ROUNDS], waitq[MAX_ROUNDS];
+	double reads[MAX_ROUNDS];
 	size_t n;
 	long doubles, bad;
 	/* medians, and msgs/s max / min */
-	double m_msgs, m_cpu, m_futex, m_vcsw, m_empty, m_waitq, spread;
+	double m_msgs, m_cpu, m_futex, m_vcsw, m_empty, m_waitq, m_reads;
+	double spread;
 };
 
 static void steady_add(struct steady_cell *c, const struct steady_result *r)
@@ -304,6 +319,7 @@ static void steady_add(struct steady_cell *c, const struct steady_result *r)
 	c->vcsw[c->n] = r->vcsw_k;
 	c->empty[c->n] = r->empty_pct;
 	c->waitq[c->n] = r->waitq_k;
+	c->reads[c->n] = r->reads;
 	c->n++;
 	c->doubles += r->doubles;
 	c->bad += r->doubles + r->errors + r->lost + r->stuck;
@@ -327,6 +343,7 @@ static void steady_summarise(struct steady_cell *c)
 	c->m_vcsw = bq_median(c->vcsw, c->n);
 	c->m_empty = bq_median(c->empty, c->n);
 	c->m_waitq = bq_median(c->waitq, c->n);
+	c->m_reads = bq_median(c->reads, c->n);
 }
 
 static const char *steady_num(char *buf, size_t len, double v,
@@ -370,6 +387,32 @@ static const struct steady_cell *steady_find(const struct bq_variant **vs,
 	return NULL;
 }
 
+/* One read of the histograms' clock (ns, < 0: not measured) and its name. */
+static double steady_clock_ns = -1;
+static const char *steady_clock_name;
+
+/*
+ * The 5% target's bound for @h, X_hist beside X (@b), whose CPU/msg
+ * ratio's median was @ratio: see the header.  A ratio below the bound is
+ * noise (the rounds moved more than the clock reads cost).
+ */
+static void steady_hist_bound(const struct steady_cell *h,
+			      const struct steady_cell *b, const char *name,
+			      unsigned long np, unsigned long nw,
+			      unsigned long m, double ratio)
+{
+	double pct;
+
+	if (steady_clock_ns < 0 || h->m_reads < 0 || b->m_cpu <= 0)
+		return;
+	pct = 100.0 * h->m_reads * steady_clock_ns / b->m_cpu;
+	printf("# bound steady %lux%lu M=%lu %s: >= %.2f clock reads per message at %.1f ns (%s) = %.1f%% of the %.0f CPU ns per message without: %s on this machine%s\n",
+	       np, nw, m, name, h->m_reads, steady_clock_ns, steady_clock_name,
+	       pct, b->m_cpu, pct > 5.0 ? "out of reach" : "within reach",
+	       100.0 * (ratio - 1.0) < pct ? " (the ratio is below it: noise)" :
+					     "");
+}
+
 /*
  * The cost of READYQ_FLAG_HISTOGRAMS: for every variant "X_hist" run
  * beside "X", the median over rounds of the CPU/msg ratio of the same
@@ -381,7 +424,7 @@ static void steady_hist_verdicts(const struct bq_variant **vs,
 				 unsigned long np, unsigned long nw,
 				 unsigned long m)
 {
-	double ratio[MAX_ROUNDS], lo, hi;
+	double ratio[MAX_ROUNDS], lo, hi, med;
 	char base[64];
 	size_t k, i, len;
 
@@ -404,10 +447,11 @@ static void steady_hist_verdicts(const struct bq_variant **vs,
 			lo = ratio[i] < lo ? ratio[i] : lo;
 			hi = ratio[i] > hi ? ratio[i] : hi;
 		}
-		bq_verdict(bq_median(ratio, h->n) <= 1.05,
+		med = bq_median(ratio, h->n);
+		bq_verdict(med <= 1.05,
 			   "steady %lux%lu M=%lu %s: CPU/msg %.2fx %s (rounds %.2f-%.2f) <= 1.05x",
-			   np, nw, m, vs[k]->name, bq_median(ratio, h->n),
-			   base, lo, hi);
+			   np, nw, m, vs[k]->name, med, base, lo, hi);
+		steady_hist_bound(h, b, vs[k]->name, np, nw, m, med);
 	}
 }
 
@@ -512,6 +556,9 @@ int bench_steady(const struct bq_opts *o)
 	cells = calloc(nv, sizeof(*cells));
 	if (!cells)
 		return 1;
+	for (k = 0; k < nv && steady_clock_ns < 0; k++)
+		if (avail[k] && (vs[k]->flags & READYQ_FLAG_HISTOGRAMS))
+			steady_clock_ns = bq_clock_read_ns(&steady_clock_name);
 	steps = nc * o->nr_mailboxes * nv * (o->rounds ? o->rounds : 1);
 	csv = bq_csv_open(o, "variant,producers,workers,mailboxes,msgs_per_s,spread,cpu_ns_per_msg,futex_per_1k,waitq_futex_per_1k,vcsw_per_1k,empty_wake_pct,double_turns,check");
 	printf("# steady: %lu messages per producer, batches of %d; medians of %lu rounds\n",
