@@ -9,8 +9,10 @@
  * elements of the cancel-then-requeue path are reclaimed; valgrind runs
  * this too), destroy with everything still inside, FIFO around dead queue
  * links, -ENOMEM on the requeue path, the per-thread page cache
- * across queues that reuse addresses, and completes in any order after
- * drains longer than the ring of recently drained entries.
+ * across queues that reuse addresses, the per-thread region cache over
+ * more regions than it holds, in threads whose cache could and could not
+ * be allocated, and completes in any order after drains longer than the
+ * ring of recently drained entries.
  */
 #include "testutil.h"
 #include "checkutil.h"
@@ -350,6 +352,96 @@ START_TEST(page_cache_is_per_queue)
 }
 END_TEST
 
+/* ---- the per-thread region cache ---- */
+
+#define CACHE_REGIONS 700u /* more than the big cache's 256 entries */
+
+struct cache_arg {
+	struct readyq *a, *b;
+	bool fail_first; /* the thread's cache allocation fails */
+	int bad;
+};
+
+/* Drain all of @q; returns how many, or -1 if one is not raw(s << 5). */
+static long cache_drain(struct readyq *q, uint32_t from)
+{
+	struct readyq_index out[64];
+	long got = 0;
+	ssize_t n, i;
+
+	while ((n = readyq_drain(q, out, 64)) > 0) {
+		for (i = 0; i < n; i++)
+			if (out[i].slot & 31 || out[i].slot >> 5 < from ||
+			    out[i].slot >> 5 >= CACHE_REGIONS)
+				return -1;
+		got += n;
+	}
+	return got;
+}
+
+/*
+ * In a thread of its own: slot 0's region exists in @a already, so its
+ * first register allocates nothing but the thread's cache (which fails
+ * with @fail_first: the call must succeed all the same).  Then regions
+ * 1.. on both queues, more than the cache holds, twice: queued, then
+ * duplicates, each return checked, and each queue drained exactly.
+ */
+static void *cache_user(void *p)
+{
+	struct cache_arg *c = p;
+	uint32_t s;
+	int bad = 0;
+
+	if (c->fail_first)
+		rq_alloc_fail_nth(1);
+	bad |= readyq_register(c->a, raw(0)) != 1;
+	if (c->fail_first) {
+		bad |= (rq_alloc_count() != 1) << 1; /* it was asked for */
+		rq_alloc_fail_nth(0);
+	}
+	for (s = 1; s < CACHE_REGIONS; s++) {
+		bad |= (readyq_register(c->a, raw(s << 5)) != 1) << 2;
+		bad |= (readyq_register(c->b, raw(s << 5)) != 1) << 2;
+	}
+	for (s = 0; s < CACHE_REGIONS; s++) {
+		bad |= (readyq_register(c->a, raw(s << 5)) != 0) << 3;
+		bad |= (s && readyq_register(c->b, raw(s << 5)) != 0) << 3;
+	}
+	bad |= (cache_drain(c->a, 0) != CACHE_REGIONS) << 4;
+	bad |= (cache_drain(c->b, 1) != CACHE_REGIONS - 1) << 4;
+	c->bad = bad;
+	return NULL;
+}
+
+START_TEST(region_cache_threads)
+{
+	struct readyq_result done = readyq_result_completed(false);
+	struct cache_arg c = { .a = mk(), .b = mk() };
+	struct readyq_index out[4];
+	pthread_t t;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		/* Region 0 of @a known and IDLE, everything else new. */
+		ck_assert_int_eq(readyq_register(c.a, raw(0)), 1);
+		ck_assert_int_eq(readyq_drain(c.a, out, 4), 1);
+		ck_assert_int_eq(readyq_complete(c.a, out[0], &done), 0);
+		c.fail_first = k == 0;
+		ck_assert_int_eq(pthread_create(&t, NULL, cache_user, &c), 0);
+		ck_assert_int_eq(pthread_join(t, NULL), 0);
+		ck_assert_int_eq(c.bad, 0);
+		ck_assert_uint_eq(rq_stats_of(c.a).queued, 0);
+		/* This thread's cache must not have kept the old queues. */
+		readyq_destroy(c.a);
+		readyq_destroy(c.b);
+		c.a = mk();
+		c.b = mk();
+	}
+	readyq_destroy(c.a);
+	readyq_destroy(c.b);
+}
+END_TEST
+
 /* ---- completes that find their entry among the drained ones ---- */
 
 #define RING_SLOTS 3000u /* more than a drain's ring of recent entries */
@@ -427,6 +519,7 @@ static Suite *lockfree_suite(void)
 	tcase_add_test(tc, destroy_with_entries_queued);
 	tcase_add_test(tc, page_cache_is_per_queue);
 	tcase_add_test(tc, recent_ring_any_order);
+	tcase_add_test(tc, region_cache_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
