@@ -17,9 +17,11 @@
  * generation must be remembered anyway to answer -ESTALE, so normal
  * operation needs no reclamation and no grace period at all, and a region
  * found by a lookup stays valid after rcu_read_unlock().  Each thread
- * caches the last LF_CACHE_SIZE regions it used, direct-mapped (tagged
- * with the queue's unique id, never its address), so registering
- * neighbouring slots, or a few hot mailboxes, skips the lookup.  And
+ * caches the regions it used last, direct-mapped (tagged with the
+ * queue's unique id, never its address): 256 in 8 KiB of heap once it
+ * has missed once, 8 in TLS before that or when that allocation failed
+ * (lf_cache_at()), so registering neighbouring slots, or a few thousand
+ * dense mailboxes, skips the lookup.  And
  * each counter shard keeps a ring of the last LF_RECENT entries its
  * drains handed out (struct lf_recent), so that the complete of a turn
  * just drained finds its entry without a lookup whatever the numbering
