@@ -17,7 +17,8 @@
 # 5. actors:  readyq-bench actors (every backend) and, when built,
 #             perf/caf/caf-bench (CAF), alternating per benchmark and
 #             round; medians, spreads (max/min) and CPU ns per message.
-# Then the summary: every PASS/MISS line, and the charts under --results
+# Then the summary: every PASS/MISS line with the "# bound" lines that
+# qualify some (perf/machine.c), and the charts under --results
 # when gnuplot is installed.  The Rust replica of the seed is not part of
 # libreadyq: give its source folder with --seed-rust DIR or
 # READYQ_SEED_RUST=DIR.  Without it (or without cargo) the script says so
@@ -382,7 +383,7 @@ progress "steady: $STEADY_CONFIGS x M=$STEADY_MAILBOXES, $STEADY_ROUNDS rounds"
 say ""
 say "== steady state: median of $STEADY_ROUNDS rounds per configuration (P producers x W workers) =="
 grep -v -e '^PASS' -e '^MISS' "$WORK/steady.txt"
-grep -e '^PASS' -e '^MISS' "$WORK/steady.txt" >>"$WORK/verdicts.txt"
+grep -e '^PASS' -e '^MISS' -e '^# bound' "$WORK/steady.txt" >>"$WORK/verdicts.txt"
 if [ -s "$WORK/steady_seed.txt" ]; then
 	awk -v verdicts="$WORK/verdicts.txt" '
 	FNR == NR { k = $1 SUBSEP $2; c[k]++; v[k, c[k]] = $3; ms[$2] = 1; names[$1] = 1; next }
@@ -424,7 +425,7 @@ say "== scale: bytes per mailbox and ns per register+drain+complete =="
 "$BIN" scale --messages "$SCALE_OPS" --rounds "$SCALE_ROUNDS" \
 	--csv "$RESULTS/scale.csv" >"$WORK/scale.txt"
 grep -v -e '^PASS' -e '^MISS' "$WORK/scale.txt"
-grep -e '^PASS' -e '^MISS' "$WORK/scale.txt" >>"$WORK/verdicts.txt"
+grep -e '^PASS' -e '^MISS' -e '^# bound' "$WORK/scale.txt" >>"$WORK/verdicts.txt"
 
 # ---- 5. actors ----
 [ $ACTORS = yes ] && run_actors
