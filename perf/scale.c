@@ -321,9 +321,10 @@ static void sc_bound(const struct bq_opts *o, const struct bq_variant *v,
 
 	if (read_ns < 0)
 		return;
-	printf("# bound scale %s: a register of a lone slot reads >= 1 line at a random place of >= %.0f MB: %.1f ns here; 2 x dense at %lu = %.1f ns: %s on this machine\n",
+	printf("# bound scale %s: a register of a lone slot reads >= 1 line at a random place of its table; one such read over %.0f MB (%d B per mailbox) takes %.1f ns here; 2 x dense at %lu = %.1f ns: %s on this machine\n",
 	       v->name,
 	       (double)SC_LOCKED_MAX_BYTES * (double)o->mailboxes[last] / 1e6,
+	       SC_LOCKED_MAX_BYTES,
 	       read_ns, o->mailboxes[last], SC_SPARSE_MAX_RATIO * dense,
 	       read_ns > SC_SPARSE_MAX_RATIO * dense ? "out of reach" :
 						       "within reach");
