@@ -18,10 +18,10 @@
  * operation needs no reclamation and no grace period at all, and a region
  * found by a lookup stays valid after rcu_read_unlock().  Each thread
  * caches the regions it used last, direct-mapped (tagged with the
- * queue's unique id, never its address): 256 in 8 KiB of heap once it
- * has missed once, 8 in TLS before that or when that allocation failed
- * (lf_cache_at()), so registering neighbouring slots, or a few thousand
- * dense mailboxes, skips the lookup.  And
+ * queue's unique id, never its address): 256 to 2,048 on the heap once
+ * it has missed once, 8 in TLS before that or when that allocation
+ * failed (lf_cache_at()), so registering neighbouring slots, or tens of
+ * thousands of dense mailboxes, skips the lookup.  And
  * each counter shard keeps a ring of the last LF_RECENT entries its
  * drains handed out (struct lf_recent), so that the complete of a turn
  * just drained finds its entry without a lookup whatever the numbering
@@ -337,17 +337,27 @@ static _Atomic uint64_t lf_next_qid = 1;
  *
  * A thread's first miss allocates LF_CACHE_SIZE entries (8 KiB: every
  * region of 8,192 dense slots) on the heap; a key destructor frees them
- * at thread exit and leaves LF_CACHE_GONE behind.  Until then, and for
- * good when that allocation fails or the thread is exiting, the thread
- * uses LF_CACHE_MIN entries of initial-exec TLS.  The big cache cannot
- * be TLS itself: a library that is dlopen()ed gets its initial-exec TLS
- * from glibc's surplus of about 1.5 KiB, shared with every other such
- * library (2 KiB of it made dlopen() fail with "cannot allocate memory
- * in static TLS block").  A miss that cannot allocate costs a lookup,
- * never an error.
+ * at thread exit and leaves LF_CACHE_GONE behind.  A thread that keeps
+ * missing gets a cache twice as large, up to LF_CACHE_MAX entries (64
+ * KiB, 65,536 dense slots; lf_cache_miss()): after every LF_CACHE_WINDOW
+ * misses, when they were more than a quarter of its lookups since the
+ * last such check and hits at least a sixteenth.  With uniform use of R
+ * regions a cache of C entries hits C / R of the time: below a sixteenth
+ * the largest cache would not hold them either and would only cost cache
+ * lines, so a thread among 100,000 sparse mailboxes keeps 8 KiB.  The
+ * entries are dropped when it grows: it is only a cache.  Until
+ * the first allocation, and for good when it fails or the thread is
+ * exiting, the thread uses LF_CACHE_MIN entries of initial-exec TLS.
+ * The big cache cannot be TLS itself: a library that is dlopen()ed gets
+ * its initial-exec TLS from glibc's surplus of about 1.5 KiB, shared
+ * with every other such library (2 KiB of it made dlopen() fail with
+ * "cannot allocate memory in static TLS block").  A miss that cannot
+ * allocate costs a lookup, never an error.
  */
 #define LF_CACHE_MIN 8
 #define LF_CACHE_SIZE 256
+#define LF_CACHE_MAX 2048
+#define LF_CACHE_WINDOW 1024
 #define LF_CACHE_GONE ((struct lf_cache_ent *)1)
 
 struct lf_cache_ent {
@@ -360,6 +370,9 @@ struct lf_cache_ent {
 static rq_thread_local struct lf_cache_ent lf_cache_min[LF_CACHE_MIN];
 /* NULL: not allocated yet; LF_CACHE_GONE: none for good. */
 static rq_thread_local struct lf_cache_ent *lf_cache_big;
+static rq_thread_local uint32_t lf_cache_mask; /* entries of big - 1 */
+/* Lookups through the cache and misses since the last growth check. */
+static rq_thread_local uint32_t lf_cache_ops, lf_cache_missed;
 
 static pthread_key_t lf_cache_key;
 static bool lf_cache_key_ok; /* written once under lf_cache_once */
@@ -385,41 +398,65 @@ __attribute__((destructor)) static void lf_cache_key_fini(void)
 }
 
 /*
- * This thread's big cache, allocated now if it has none yet; NULL when
- * it cannot have one (then for good: no allocation is tried again).
+ * Make @n zeroed entries this thread's big cache, in place of the
+ * current one (freed).  Returns false, changing nothing, when that cannot
+ * be done.
  */
-static struct lf_cache_ent *lf_cache_alloc(void)
+static bool lf_cache_set(uint32_t n)
 {
-	struct lf_cache_ent *c;
+	struct lf_cache_ent *c = rq_zalloc_aligned(sizeof(*c) * n);
 
-	lf_cache_big = LF_CACHE_GONE;
-	pthread_once(&lf_cache_once, lf_cache_key_init);
-	if (!lf_cache_key_ok)
-		return NULL;
-	c = rq_zalloc_aligned(sizeof(*c) * LF_CACHE_SIZE);
 	if (!c)
-		return NULL;
+		return false;
 	if (pthread_setspecific(lf_cache_key, c)) {
 		rq_free(c); /* no destructor would free it */
-		return NULL;
+		return false;
 	}
+	if (lf_cache_big != LF_CACHE_GONE)
+		rq_free(lf_cache_big);
 	lf_cache_big = c;
-	return c;
+	lf_cache_mask = n - 1;
+	return true;
+}
+
+/*
+ * A miss, before its entry is looked up with lf_cache_at() and filled:
+ * the thread's first allocates its big cache (if that fails, or there is
+ * no key, it keeps lf_cache_min for good); then every LF_CACHE_WINDOW
+ * misses that were more than a quarter of its lookups, with hits at
+ * least a sixteenth, the cache doubles, up to LF_CACHE_MAX entries (when
+ * that allocation fails it stays as it is until the next check).
+ */
+static void lf_cache_miss(void)
+{
+	struct lf_cache_ent *big = lf_cache_big;
+
+	if (caa_unlikely(!big)) {
+		lf_cache_big = LF_CACHE_GONE;
+		pthread_once(&lf_cache_once, lf_cache_key_init);
+		if (lf_cache_key_ok)
+			lf_cache_set(LF_CACHE_SIZE);
+		return;
+	}
+	if (big == LF_CACHE_GONE || ++lf_cache_missed < LF_CACHE_WINDOW)
+		return;
+	if (lf_cache_missed > lf_cache_ops / 4 &&
+	    lf_cache_ops - lf_cache_missed >= lf_cache_ops / 16 &&
+	    lf_cache_mask + 1 < LF_CACHE_MAX)
+		lf_cache_set((lf_cache_mask + 1) * 2);
+	lf_cache_ops = lf_cache_missed = 0;
 }
 
 /*
  * The cache entry for region @key: in the big cache once the thread has
- * one, else in lf_cache_min.  @grow: allocate the big cache if the thread
- * has not tried yet (a miss, about to fill the entry).
+ * one, else in lf_cache_min.
  */
-static inline struct lf_cache_ent *lf_cache_at(uint32_t key, bool grow)
+static inline struct lf_cache_ent *lf_cache_at(uint32_t key)
 {
 	struct lf_cache_ent *big = lf_cache_big;
 
-	if (caa_unlikely(!big) && grow)
-		big = lf_cache_alloc();
 	if (caa_likely(big && big != LF_CACHE_GONE))
-		return &big[key & (LF_CACHE_SIZE - 1)];
+		return &big[key & lf_cache_mask];
 	return &lf_cache_min[key & (LF_CACHE_MIN - 1)];
 }
 
@@ -679,12 +716,14 @@ static struct lf_cache_ent *lf_region_find(struct lockfree *b, uint32_t slot,
 					   bool create, int *rc)
 {
 	uint32_t key = slot >> LF_PAGE_SHIFT;
-	struct lf_cache_ent *c = lf_cache_at(key, false);
+	struct lf_cache_ent *c = lf_cache_at(key);
 	struct lf_region *r;
 
+	lf_cache_ops++; /* see lf_cache_miss() */
 	if (caa_likely(c->qid == b->qid && c->key == key))
 		return c;
-	c = lf_cache_at(key, true);
+	lf_cache_miss(); /* may allocate or grow the cache: @c is stale */
+	c = lf_cache_at(key);
 	*rc = 0;
 	r = lf_region_lookup(b, key);
 	if (!r) {
