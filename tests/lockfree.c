@@ -11,8 +11,8 @@
  * links, -ENOMEM on the requeue path, the per-thread page cache
  * across queues that reuse addresses, the per-thread region cache over
  * more regions than it holds, in threads whose cache could and could not
- * be allocated or grown, and completes in any order after drains longer than the
- * ring of recently drained entries.
+ * be allocated or grown, and completes in any order after drains longer
+ * than the ring of recently drained entries.
  */
 #include "testutil.h"
 #include "checkutil.h"
