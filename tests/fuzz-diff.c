@@ -500,14 +500,6 @@ static unsigned long replay(const char *path)
 	return n;
 }
 
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 int main(int argc, char **argv)
 {
 	const char *env_runs = getenv("RQ_FUZZ_RUNS");
@@ -527,10 +519,10 @@ int main(int argc, char **argv)
 	if (!seed)
 		seed = 1;
 	for (i = 0; i < runs; i++) {
-		size_t n = xorshift(&seed) % sizeof(buf), j;
+		size_t n = test_xorshift(&seed) % sizeof(buf), j;
 
 		for (j = 0; j < n; j++)
-			buf[j] = (uint8_t)xorshift(&seed);
+			buf[j] = (uint8_t)test_xorshift(&seed);
 		run_input(buf, n);
 	}
 	printf("fuzz-diff: %d backend(s), %lu corpus + %lu random inputs, "

@@ -111,18 +111,10 @@ struct churn {
 	_Atomic bool stop;
 };
 
-static uint64_t xs(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void turn(struct churn *c, struct readyq_index idx, uint64_t *seed)
 {
 	struct readyq_result res;
-	uint64_t x = xs(seed) % 8;
+	uint64_t x = test_xorshift(seed) % 8;
 	int rc;
 
 	if (atomic_fetch_add(&c->in_turn[rq_unslot(idx.slot)], 1))
@@ -147,9 +139,9 @@ static void *churner(void *p)
 	int k, rc;
 
 	for (k = 0; k < CHURN_OPS; k++) {
-		uint32_t s = (uint32_t)(xs(&seed) % CHURN_SLOTS);
+		uint32_t s = (uint32_t)(test_xorshift(&seed) % CHURN_SLOTS);
 
-		switch (xs(&seed) % 5) {
+		switch (test_xorshift(&seed) % 5) {
 		case 0:
 		case 1:
 			rc = readyq_register(c->q, ix(s, 0));
@@ -473,10 +465,7 @@ static void *grow_user(void *p)
 	/* The second allocation is the first growth's (the first: 256). */
 	rq_alloc_fail_nth(g->fail_first ? 2 : 0);
 	for (i = 0; i < GROW_OPS; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		s = (uint32_t)(x % g->regions);
+		s = (uint32_t)(test_xorshift(&x) % g->regions);
 		bad |= (readyq_register(g->q, raw(s << 5)) != 0) << 1;
 	}
 	g->allocs = rq_alloc_count();
@@ -489,9 +478,8 @@ START_TEST(region_cache_grows)
 {
 	struct grow_arg g;
 	pthread_t t;
-	int k;
-
 	uint32_t s;
+	int k;
 
 	for (k = 0; k < 3; k++) {
 		memset(&g, 0, sizeof(g));

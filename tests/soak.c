@@ -70,14 +70,6 @@ struct arg {
 	pthread_t t;
 };
 
-static uint64_t xorshift(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 static void bad(struct soak *s, const char *what, long rc)
 {
 	if (atomic_fetch_add(&s->bad_rc, 1) < 10)
@@ -119,8 +111,8 @@ static void *producer(void *p)
 
 	while (!atomic_load_explicit(&s->stop_producers,
 				     memory_order_relaxed)) {
-		uint32_t m = (uint32_t)(xorshift(&x) % s->mailboxes);
-		uint64_t dice = xorshift(&x) % 256;
+		uint32_t m = (uint32_t)(test_xorshift(&x) % s->mailboxes);
+		uint64_t dice = test_xorshift(&x) % 256;
 
 		if (atomic_load_explicit(&s->hold, memory_order_relaxed)) {
 			/* A checkpoint: stay quiet until it is over. */
@@ -156,20 +148,20 @@ static void *producer(void *p)
 static struct readyq_result pick(uint64_t *x, long left, bool *capacity,
 				  bool *stop)
 {
-	uint64_t d = xorshift(x) % 1024;
+	uint64_t d = test_xorshift(x) % 1024;
 
 	*capacity = *stop = false;
 	if (d < 12)
 		return readyq_result_failed(-EAGAIN,
-					    50000 + xorshift(x) % 950000);
+					    50000 + test_xorshift(x) % 950000);
 	if (d < 24)
 		return readyq_result_suspended(READYQ_SUSPEND_AWAIT_EXTERNAL,
 					       READYQ_RESUME_SIGNAL,
-					       xorshift(x) % NR_KEYS);
+					       test_xorshift(x) % NR_KEYS);
 	if (d < 36)
 		return readyq_result_suspended(READYQ_SUSPEND_RATE_LIMIT,
 					       READYQ_RESUME_AFTER,
-					       xorshift(x) % 500000);
+					       test_xorshift(x) % 500000);
 	if (d < 44) {
 		*capacity = true;
 		return readyq_result_suspended(READYQ_SUSPEND_BACKPRESSURE,
@@ -208,7 +200,7 @@ static void run_turn(struct soak *s, struct readyq_index idx, uint64_t *x)
 		atomic_fetch_add(&s->overtaken, 1);
 	atomic_fetch_add(&s->taken, (unsigned long long)take);
 	/* Widen the window in which a register meets the running turn. */
-	for (have = (long)(xorshift(x) % 256); have > 0; have--)
+	for (have = (long)(test_xorshift(x) % 256); have > 0; have--)
 		__asm__ __volatile__("" ::: "memory");
 	res = pick(x, atomic_load(&s->pending[m]), &capacity, &stop);
 	atomic_fetch_sub(&s->in_turn[m], 1);
@@ -245,7 +237,7 @@ static void *worker(void *p)
 			break;
 		if (rc && rc != -ETIMEDOUT)
 			bad(s, "wait", rc);
-		n = readyq_drain(s->q, batch, 1 + xorshift(&x) % 32);
+		n = readyq_drain(s->q, batch, 1 + test_xorshift(&x) % 32);
 		counted(s);
 		if (n < 0) {
 			bad(s, "drain", n);

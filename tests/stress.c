@@ -67,14 +67,6 @@ struct arg {
 
 static _Atomic unsigned long spin_sink; /* a portable busy wait */
 
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /*
  * Wait until every message sent so far is taken.  A lost wake-up leaves a
  * message behind that no later register rescues: the wait stalls.
@@ -101,7 +93,7 @@ static void *producer(void *p)
 	int rc;
 
 	for (i = 0; i < r->per_producer; i++) {
-		uint32_t m = (uint32_t)(xorshift(&seed) % r->mailboxes);
+		uint32_t m = (uint32_t)(test_xorshift(&seed) % r->mailboxes);
 
 		atomic_fetch_add(&r->pending[m], 1);
 		atomic_fetch_add(&r->sent, 1);
@@ -112,7 +104,7 @@ static void *producer(void *p)
 		}
 		if (r->burst && i % r->burst == r->burst - 1)
 			wait_quiet(r);
-		if (r->park && xorshift(&seed) % 4 == 0)
+		if (r->park && test_xorshift(&seed) % 4 == 0)
 			wait_quiet(r); /* bursts of 1-6, 4 on average */
 		if (r->chaos && (i & 1023) == 7) {
 			/* Cancel and re-announce: nothing may get lost. */
@@ -129,7 +121,7 @@ static void *producer(void *p)
 static struct readyq_result pick_result(struct run *r, uint64_t *seed,
 					long left)
 {
-	uint64_t x = xorshift(seed) % 64;
+	uint64_t x = test_xorshift(seed) % 64;
 
 	if (r->chaos && x == 0)
 		return readyq_result_failed(-EAGAIN, 200000); /* 0.2 ms */
@@ -164,7 +156,7 @@ static void run_turn(struct run *r, struct readyq_index idx, uint64_t *seed)
 		       (long)readyq_throughput(r->q);
 	atomic_fetch_sub(&r->pending[m], take);
 	/* Widen the window in which a register meets the running turn. */
-	for (have = (long)(xorshift(seed) % 256); have > 0; have--)
+	for (have = (long)(test_xorshift(seed) % 256); have > 0; have--)
 		atomic_fetch_add_explicit(&spin_sink, 1,
 					  memory_order_relaxed);
 	have = atomic_load(&r->pending[m]);
@@ -193,7 +185,7 @@ static bool worker_timeout(struct run *r, struct arg *a, uint64_t *seed,
 	*timeout = -1;
 	if (a->id >= r->timing_out)
 		return true;
-	*timeout = (int64_t)(xorshift(seed) % 100000);
+	*timeout = (int64_t)(test_xorshift(seed) % 100000);
 	return atomic_load(&r->sent) < total * 4 / 10;
 }
 

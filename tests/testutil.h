@@ -113,6 +113,15 @@ static inline struct readyq_index ix(uint32_t slot, uint32_t gen)
 	return i;
 }
 
+/* The next of Marsaglia's xorshift64 (13, 7, 17) numbers in *@x (not 0). */
+static inline uint64_t test_xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
 static inline uint64_t test_now_ns(void)
 {
 	struct timespec ts;
