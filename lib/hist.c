@@ -16,29 +16,12 @@
 #include <pthread.h>
 #include <string.h>
 
-#ifdef RQ_HAVE_TSC
-#include <cpuid.h>
-#endif
-
 #define RQ_TSC_CALIBRATE_NS 1000000ull /* 1 ms of spinning, once */
-#define RQ_CPUID_POWER_LEAF 0x80000007u
-#define RQ_CPUID_INVARIANT_TSC (1u << 8) /* EDX of the power leaf */
 
 struct rq_hist_clock rq_hist_clock;
 static pthread_once_t rq_hist_once = PTHREAD_ONCE_INIT;
 
 #ifdef RQ_HAVE_TSC
-static bool rq_tsc_invariant(void)
-{
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid_max(0x80000000u, NULL) < RQ_CPUID_POWER_LEAF)
-		return false;
-	if (!__get_cpuid(RQ_CPUID_POWER_LEAF, &a, &b, &c, &d))
-		return false;
-	return d & RQ_CPUID_INVARIANT_TSC;
-}
-
 /* ns per tick << RQ_TSC_SHIFT, over RQ_TSC_CALIBRATE_NS; 0: unusable. */
 static uint64_t rq_tsc_calibrate(void)
 {

@@ -41,16 +41,12 @@
 #include "clock.h"
 #include "probes.h"
 #include "thread.h"
+#include "tsc.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
-#define RQ_HAVE_TSC 1
-#endif
 
 #define RQ_HIST_BUCKETS 64 /* bucket i: 2^i <= ns < 2^(i+1) */
 #define RQ_HIST_SHARDS RQ_SLOT_SETS /* one per thread slot, one shared */

@@ -25,17 +25,10 @@
  * when it alone is over a target, the MISS is this machine's.
  */
 #include "bench.h"
+#include "../lib/tsc.h" /* the library's clock rule */
 
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#include <x86intrin.h>
-#define BQ_HAVE_TSC 1
-#define BQ_CPUID_POWER_LEAF 0x80000007u
-#define BQ_CPUID_INVARIANT_TSC (1u << 8) /* EDX of the power leaf */
-#endif
 
 #define BQ_CLOCK_READS 4000000ul
 
@@ -95,19 +88,6 @@ double bq_chase_ns(size_t bytes, unsigned long steps)
 	return (double)t / (double)steps;
 }
 
-#ifdef BQ_HAVE_TSC
-static bool bq_tsc_invariant(void)
-{
-	unsigned int eax, ebx, ecx, edx;
-
-	if (__get_cpuid_max(0x80000000u, NULL) < BQ_CPUID_POWER_LEAF)
-		return false;
-	if (!__get_cpuid(BQ_CPUID_POWER_LEAF, &eax, &ebx, &ecx, &edx))
-		return false;
-	return edx & BQ_CPUID_INVARIANT_TSC;
-}
-#endif
-
 /**
  * bq_clock_read_ns() - one read of the histograms' clock
  * @name: set to the clock's name ("rdtsc" or "CLOCK_MONOTONIC")
@@ -122,8 +102,8 @@ double bq_clock_read_ns(const char **name)
 	unsigned long i;
 
 	t0 = bq_cpu_ns();
-#ifdef BQ_HAVE_TSC
-	if (bq_tsc_invariant()) {
+#ifdef RQ_HAVE_TSC
+	if (rq_tsc_invariant()) {
 		*name = "rdtsc";
 		for (i = 0; i < BQ_CLOCK_READS; i++)
 			sum += __rdtsc();
@@ -133,7 +113,7 @@ double bq_clock_read_ns(const char **name)
 	*name = "CLOCK_MONOTONIC";
 	for (i = 0; i < BQ_CLOCK_READS; i++)
 		sum += now_ns();
-#ifdef BQ_HAVE_TSC
+#ifdef RQ_HAVE_TSC
 out:
 #endif
 	sink = sum;
